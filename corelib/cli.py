@@ -1,0 +1,121 @@
+"""The ``corelib`` command line: every subcommand calls the library and writes one table.
+
+Each subcommand has a small ``cmd_*`` function; tables go to standard output as CSV unless
+``--format``/``--out`` say otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from corelib import __version__
+from corelib.corpus import DEFAULT_MAX_BYTES, CorpusError
+from corelib.tables import FORMATS, write_table
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """Add --format and --out to a subcommand."""
+    p.add_argument("--format", choices=FORMATS, default="csv", help="table format (default: csv)")
+    p.add_argument("--out", default=None, help="output file (default: standard output)")
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """Add the CORPUS argument and the loading options to a subcommand."""
+    p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                   help=f"files larger than this are rejected (default: {DEFAULT_MAX_BYTES})")
+    p.add_argument("--text-column", default=None, help="text column of a CSV/JSONL/Parquet corpus (default: text/body/content)")
+    add_output_options(p)
+
+
+def parsed_from_args(args: argparse.Namespace):
+    """Return the parsed corpus named on the command line."""
+    from corelib.parse import parse_corpus
+
+    return parse_corpus(args.corpus, max_bytes=args.max_bytes, text_column=args.text_column)
+
+
+def emit(df, args: argparse.Namespace) -> int:
+    """Write a table as the command line asked; return the exit code."""
+    write_table(df, args.format, args.out)
+    return 0
+
+
+# --------------------------------------------------------------------------- foundation commands
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    """One row per article (``--include-text`` adds the full text)."""
+    parsed = parsed_from_args(args)
+    df = parsed.articles if args.include_text else parsed.articles.drop(columns=["text"])
+    if args.rejects_out:
+        write_table(parsed.rejects, "csv" if args.rejects_out.endswith(".csv") else args.format, args.rejects_out)
+    if len(parsed.rejects):
+        print(f"corelib: {len(parsed.rejects)} input(s) rejected; see `corelib rejects {args.corpus}`",
+              file=sys.stderr)
+    return emit(df, args)
+
+
+def cmd_rejects(args: argparse.Namespace) -> int:
+    """The inputs that could not be read or parsed, with the reason."""
+    return emit(parsed_from_args(args).rejects, args)
+
+
+def cmd_paragraphs(args: argparse.Namespace) -> int:
+    """One row per paragraph with its role and offsets."""
+    return emit(parsed_from_args(args).paragraphs, args)
+
+
+def cmd_sentences(args: argparse.Namespace) -> int:
+    """One row per sentence with offsets."""
+    return emit(parsed_from_args(args).sentences, args)
+
+
+def cmd_dates(args: argparse.Namespace) -> int:
+    """One row per date mention with its normalised value."""
+    return emit(parsed_from_args(args).dates, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="corelib", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"corelib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("articles", help="parsed articles: title, dateline, outlet, dates, body")
+    add_corpus_options(p)
+    p.add_argument("--include-text", action="store_true", help="add the full article text column")
+    p.add_argument("--rejects-out", default=None, help="also write the rejects table to this file")
+    p.set_defaults(func=cmd_articles)
+
+    for name, func, help_ in [("rejects", cmd_rejects, "inputs that could not be read, with the reason"),
+                              ("paragraphs", cmd_paragraphs, "paragraphs with role and offsets"),
+                              ("sentences", cmd_sentences, "sentences with offsets"),
+                              ("dates", cmd_dates, "date mentions with normalised values")]:
+        p = sub.add_parser(name, help=help_)
+        add_corpus_options(p)
+        p.set_defaults(func=func)
+
+    # further subcommands register here (one function each)
+    for register in _REGISTRARS:
+        register(sub)
+    return parser
+
+
+_REGISTRARS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CorpusError, ValueError, FileNotFoundError) as exc:
+        print(f"corelib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

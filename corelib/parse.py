@@ -1,0 +1,529 @@
+"""Parse news articles into traceable records: title, standfirst, dateline, people, outlet, dates,
+paragraphs and sentences, every piece with ``start``/``end`` offsets into the article text as read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+import yaml
+
+from corelib.corpus import Corpus, load_corpus
+
+DATA = Path(__file__).parent / "data"
+
+ARTICLE_COLUMNS = [
+    "doc_id", "source", "title", "standfirst", "dateline_place", "dateline_region", "dateline_credit",
+    "author", "editor", "outlet", "outlet_evidence", "published", "published_source", "published_estimated",
+    "body_start", "body_end", "body", "n_words", "n_paragraphs", "n_sentences", "date_mentions",
+    "duplicate_of", "text",
+]
+PARAGRAPH_COLUMNS = ["doc_id", "para_id", "start", "end", "role", "text"]
+SENTENCE_COLUMNS = ["doc_id", "sent_id", "para_id", "start", "end", "role", "text"]
+DATE_COLUMNS = ["doc_id", "start", "end", "text", "value", "granularity", "qualifier"]
+REJECT_COLUMNS = ["doc_id", "source", "reason"]
+TEXT_ROLES = ("title", "standfirst", "dateline", "body")
+
+
+@dataclass
+class Parsed:
+    """Parsed corpus: ``articles``, ``paragraphs``, ``sentences``, ``dates`` and ``rejects`` tables."""
+
+    articles: pd.DataFrame
+    paragraphs: pd.DataFrame
+    sentences: pd.DataFrame
+    dates: pd.DataFrame
+    rejects: pd.DataFrame
+    _texts: dict = field(default_factory=dict, repr=False)
+
+    def text_of(self, doc_id: str) -> str:
+        """Return the full text of one article as read (the string all offsets index)."""
+        if not self._texts:
+            self._texts = dict(zip(self.articles["doc_id"], self.articles["text"]))
+        return self._texts[doc_id]
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+
+# --------------------------------------------------------------------------- resources
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> dict:
+    with open(DATA / "boilerplate.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    return {
+        "exact": {s.strip().lower() for s in raw["trailing"]["exact"]},
+        "trailing": [re.compile(p) for p in raw["trailing"]["patterns"]],
+        "byline": [re.compile(p) for p in raw["byline"]["patterns"]],
+    }
+
+
+@lru_cache(maxsize=1)
+def _outlets() -> tuple[dict, list, re.Pattern]:
+    with open(DATA / "outlets.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    alias_to_name = {}
+    for o in raw["outlets"]:
+        for a in [o["name"], *o.get("aliases", [])]:
+            alias_to_name[a] = o["name"]
+    alt = "|".join(re.escape(a) for a in sorted(alias_to_name, key=len, reverse=True))
+    evidence = [(re.compile(r"\b" + e["pattern"].replace("{outlet}", f"(?P<outlet>{alt})") + r"\b"),
+                 float(e["weight"]), e["label"]) for e in raw["evidence"]]
+    return alias_to_name, evidence, re.compile(rf"^(?:{alt})$")
+
+
+@lru_cache(maxsize=1)
+def sentence_tokenizer():
+    """Return a Punkt sentence splitter built from explicit parameters (no downloaded model)."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    abbrevs = set()
+    for line in (DATA / "abbreviations.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            abbrevs.add(line.lower())
+    abbrevs.update("abcdefghijklmnopqrstuvwxyz")
+    params.abbrev_types = abbrevs
+    return PunktSentenceTokenizer(params)
+
+
+# --------------------------------------------------------------------------- sentences and tokens
+
+_WORD = re.compile(r"\w+(?:[’'\-.]\w+)*", re.UNICODE)
+_ABBR_FOLLOWED_BY_NUMBER = re.compile(r"\b(?:No|Nos|Vol|Art|p|pp)\.\s*$")
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences of ``text``, shifted by ``offset``."""
+    spans = []
+    for s, e in sentence_tokenizer().span_tokenize(text):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append([s, e])
+    merged: list[list[int]] = []
+    for span in spans:
+        # a lone closing mark or a sentence that starts in lower case continues the previous one
+        piece = text[span[0]:span[1]]
+        if merged and (not any(ch.isalnum() for ch in piece) or piece[:1].islower()
+                       or _ABBR_FOLLOWED_BY_NUMBER.search(text[merged[-1][0]:merged[-1][1]])):
+            merged[-1][1] = span[1]
+        else:
+            merged.append(span)
+    return [(s + offset, e + offset) for s, e in merged]
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, token) for the word tokens of ``text`` (letters, digits, inner hyphens/apostrophes)."""
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+
+
+def count_words(text: str) -> int:
+    """Return the number of word tokens in ``text``."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+# --------------------------------------------------------------------------- dates
+
+MONTHS = {m.lower(): i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+     "November", "December"], 1)}
+MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+              "oct": 10, "nov": 11, "dec": 12}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTH_RE = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+             r"|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_YEAR_RE = r"(?:19[5-9]\d|20[0-4]\d)"
+DATE_RE = re.compile(
+    rf"(?P<mdy>(?P<m1>{_MONTH_RE})\s+(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y1>{_YEAR_RE}))?)\b"
+    rf"|(?P<dmy>\b(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH_RE})(?:,?\s+(?P<y2>{_YEAR_RE}))?)\b"
+    rf"|(?P<part>\b(?P<q>early|mid|late|end of|beginning of|the end of|the beginning of|mid-)\s*(?P<m3>{_MONTH_RE})"
+    rf"(?:,?\s+(?P<y3>{_YEAR_RE}))?)\b"
+    rf"|(?P<my>\b(?P<m4>{_MONTH_RE})(?:,?\s+(?P<y4>{_YEAR_RE})))\b"
+    rf"|(?P<mo>\b(?:in|since|until|by|from|last|next|this|of|during)\s+(?P<m5>January|February|March|April|May|June|July|August|September|October|November|December))\b"
+    rf"|(?P<wd>\b(?:on\s+|last\s+|this\s+|next\s+)?(?P<w>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b)"
+    rf"|(?P<yr>\b(?P<y6>{_YEAR_RE})\b)"
+)
+
+
+def _month(s: str) -> int:
+    s = s.lower().rstrip(".")
+    return MONTHS.get(s) or MONTH_ABBR[s[:4] if s.startswith("sept") else s[:3]]
+
+
+def find_dates(text: str, published: str = "") -> list[dict]:
+    """Return the date mentions in ``text`` with offsets, an ISO-like ``value`` and its granularity.
+
+    Dates without a year take the year of ``published`` when it is known; weekdays resolve to the
+    latest such day on or before an exact ``published`` date.
+    """
+    pub = _iso_date(published)
+    out = []
+    for m in DATE_RE.finditer(text):
+        g = m.groupdict()
+        qualifier = ""
+        if g["mdy"] or g["dmy"]:
+            month, day = _month(g["m1"] or g["m2"]), int(g["d1"] or g["d2"])
+            year = g["y1"] or g["y2"]
+            if not 1 <= day <= 31:
+                continue
+            if year:
+                value, gran = f"{int(year):04d}-{month:02d}-{day:02d}", "day"
+            elif pub:
+                value, gran = f"{pub.year:04d}-{month:02d}-{day:02d}", "day"
+            else:
+                value, gran = f"--{month:02d}-{day:02d}", "day"
+            s, e = m.span("mdy") if g["mdy"] else m.span("dmy")
+        elif g["part"]:
+            month, year = _month(g["m3"]), g["y3"]
+            qualifier = {"mid-": "mid", "the end of": "late", "end of": "late", "beginning of": "early",
+                         "the beginning of": "early"}.get(g["q"].lower(), g["q"].lower())
+            value = f"{int(year):04d}-{month:02d}" if year else (f"{pub.year:04d}-{month:02d}" if pub else f"--{month:02d}")
+            gran = "part_of_month"
+            s, e = m.span("part")
+        elif g["my"]:
+            month, year = _month(g["m4"]), int(g["y4"])
+            value, gran = f"{year:04d}-{month:02d}", "month"
+            s, e = m.span("my")
+        elif g["mo"]:
+            month = _month(g["m5"])
+            value, gran = (f"{pub.year:04d}-{month:02d}" if pub else f"--{month:02d}"), "month"
+            s, e = m.span("m5")
+        elif g["wd"]:
+            wd = WEEKDAYS.index(g["w"].lower())
+            if pub:
+                back = (pub.weekday() - wd) % 7
+                value = (pub - dt.timedelta(days=back)).isoformat()
+            else:
+                value = g["w"].capitalize()
+            gran = "weekday"
+            s, e = m.span("w")
+        else:
+            value, gran = g["y6"], "year"
+            s, e = m.span("y6")
+        out.append({"start": s, "end": e, "text": text[s:e], "value": value, "granularity": gran,
+                    "qualifier": qualifier})
+    return out
+
+
+def _iso_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)[:10]) else None
+    except ValueError:
+        return None
+
+
+def _date_from_text(s: str) -> str:
+    found = find_dates(s)
+    for d in found:
+        if d["granularity"] == "day" and not d["value"].startswith("--"):
+            return d["value"]
+    return ""
+
+
+# --------------------------------------------------------------------------- datelines
+
+_DASH = r"[-–—‒―]"
+_PW = r"(?:(?:[Aa]l|AL|[Ee]l|EL)-)?[A-Z][\w'’.]*(?:-[\w'’]+)*"
+_DATELINE = re.compile(
+    rf"""^(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})
+        (?:,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}}))?
+        [ ]*(?:(?:{_DASH}[ ]*)?\((?P<credit>[^()\n]{{1,40}})\))?
+        [ ]*{_DASH}+[ ]*
+        (?:(?P<date>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})[ ]*(?:{_DASH}+[ ]*)?)?""",
+    re.VERBOSE,
+)
+_DATELINE_DASHED_CREDIT = re.compile(
+    rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}})[ ]*{_DASH}[ ]*")
+_DATELINE_SLASH_CREDIT = re.compile(r"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){0,3})[ ]*/[ ]+")
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _proper(word_group: str) -> str:
+    """Return an all-caps place name in title case (ERBIL -> Erbil, AL-QAIM -> Al-Qaim)."""
+    if not word_group.isupper():
+        return word_group
+    return " ".join(w if (len(w) <= 3 and w.isalpha()) and w not in ("AL",) and len(word_group.split()) > 1
+                    else w.title() for w in word_group.split())
+
+
+@dataclass
+class Dateline:
+    place: str
+    region: str
+    credit: str
+    date: str
+    end: int  # offset just after the dateline inside the paragraph
+
+
+def match_dateline(par: str) -> Dateline | None:
+    """Return the dateline that opens a paragraph (``ERBIL, Kurdistan Region (Kurdistan 24) –``), or None."""
+    m = _DATELINE_DASHED_CREDIT.match(par)
+    if m and not any(w.lower() in _stop_words() for w in m["place"].split()):
+        return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
+    m = _DATELINE_SLASH_CREDIT.match(par)
+    if m and _outlets()[2].match(m["credit"]):
+        return Dateline("", "", m["credit"], "", m.end())
+    m = _DATELINE.match(par)
+    if not m:
+        return None
+    place, region, credit = m["place"], m["region"] or "", (m["credit"] or "").strip()
+    words = place.split() + region.replace(",", " ").split()
+    if any(w.lower().strip(".") in _stop_words() for w in words):
+        return None
+    if credit and not any(ch.isalpha() for ch in credit):
+        return None
+    dash_spaced = bool(re.search(rf"[ ]{_DASH}|{_DASH}[ ]", par[m.start("place"):m.end()]))
+    if not (place.replace("-", "").replace(" ", "").isupper() or credit or m["date"] or dash_spaced):
+        return None
+    rest = par[m.end():]
+    if rest and not (rest[:1].isupper() or rest[:1].isdigit() or rest[:1] in "“\"‘'("):
+        return None
+    place_out = _proper(place)
+    region_out = ", ".join(_proper(r.strip()) if not (r.strip().isupper() and len(r.strip()) <= 4) else r.strip()
+                           for r in region.split(",")) if region else ""
+    full_place = f"{place_out}, {region_out}" if region_out else place_out
+    return Dateline(full_place, region_out, credit, _date_from_text(m["date"] or ""), m.end())
+
+
+# --------------------------------------------------------------------------- paragraphs
+
+_LINE = re.compile(r"[^\n]+")
+_SENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the non-blank lines of ``text``, stripped of surrounding white space."""
+    spans = []
+    for m in _LINE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((s, e))
+    return spans
+
+
+def _looks_like_title(par: str, n_pars: int) -> bool:
+    words = par.split()
+    if n_pars < 2 or not words or len(words) > 30 or len(par) > 250:
+        return False
+    if match_dateline(par):
+        return False
+    return not _SENT_END.search(par) or par.rstrip().endswith("?")
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s.replace("’", "'").replace("“", '"').replace("”", '"')).strip().lower()
+
+
+def _first_words(s: str, n: int = 6) -> list[str]:
+    return [w.lower() for w in _WORD.findall(s)[:n]]
+
+
+# --------------------------------------------------------------------------- outlet
+
+def detect_outlet(text: str, credit: str = "", meta_outlet: str = "") -> tuple[str, str]:
+    """Return (outlet, evidence): metadata first, then the dateline credit, then phrases in the text."""
+    if meta_outlet:
+        return meta_outlet, "metadata"
+    alias_to_name, evidence, _ = _outlets()
+    if credit:
+        name = alias_to_name.get(credit.strip())
+        if name:
+            return name, f"dateline credit ({credit})"
+    scores: dict[str, float] = {}
+    first: dict[str, str] = {}
+    for rx, weight, label in evidence:
+        for m in rx.finditer(text):
+            name = alias_to_name[m["outlet"]]
+            scores[name] = scores.get(name, 0.0) + weight
+            first.setdefault(name, f"{label}: '{m.group(0)}'")
+    if not scores:
+        return (credit, f"dateline credit ({credit}), not in outlets.yaml") if credit else ("", "")
+    best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return best, first[best]
+
+
+# --------------------------------------------------------------------------- one article
+
+def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
+    """Return the parsed pieces of one article: ``article`` (a row) and lists of paragraphs, sentences, dates."""
+    meta = meta or {}
+    pars = split_paragraphs(text)
+    roles = ["body"] * len(pars)
+    bp = _boilerplate()
+    title = standfirst = author = editor = ""
+
+    i = 0
+    meta_title = str(meta.get("title") or "").strip()
+    if pars and meta_title and _norm(text[pars[0][0]:pars[0][1]]) == _norm(meta_title):
+        roles[0], title, i = "title", text[pars[0][0]:pars[0][1]], 1
+    elif pars and not meta_title and _looks_like_title(text[pars[0][0]:pars[0][1]], len(pars)):
+        roles[0], title, i = "title", text[pars[0][0]:pars[0][1]], 1
+    elif meta_title:
+        title = meta_title
+
+    # byline right under the title
+    if i < len(pars):
+        for rx in bp["byline"]:
+            m = rx.match(text[pars[i][0]:pars[i][1]])
+            if m:
+                roles[i], author = "byline", m["author"].strip()
+                i += 1
+                break
+
+    # dateline in one of the first paragraphs; paragraphs before it are the standfirst
+    dateline, dl_index = None, None
+    for j in range(i, min(i + 3, len(pars))):
+        dl = match_dateline(text[pars[j][0]:pars[j][1]])
+        if dl:
+            dateline, dl_index = dl, j
+            break
+    if dl_index is not None:
+        for j in range(i, dl_index):
+            roles[j] = "standfirst"
+        s, e = pars[dl_index]
+        if dateline.end >= e - s - 1:  # the dateline stands alone on its line
+            roles[dl_index] = "dateline"
+    elif i > 0 and i + 1 < len(pars):
+        # a one-sentence summary whose opening words come back in the next paragraph is a standfirst
+        cand = text[pars[i][0]:pars[i][1]]
+        nxt = text[pars[i + 1][0]:pars[i + 1][1]]
+        if len(split_sentences(cand)) == 1 and len(cand.split()) <= 45 and \
+                _first_words(cand, 5) == _first_words(nxt, 5):
+            roles[i] = "standfirst"
+    standfirst = "\n".join(text[s:e] for (s, e), r in zip(pars, roles) if r == "standfirst")
+
+    # trailing boilerplate, read from the end
+    k = len(pars) - 1
+    while k > i:
+        par = text[pars[k][0]:pars[k][1]]
+        hit = par.strip().lower() in bp["exact"]
+        if not hit:
+            for rx in bp["trailing"]:
+                m = rx.match(par)
+                if m:
+                    hit = True
+                    found = m.groupdict()
+                    if found.get("editor") and not editor:
+                        editor = found["editor"].strip()
+                    if found.get("author") and not author:
+                        author = found["author"].strip()
+                    break
+        if not hit:
+            break
+        roles[k] = "boilerplate"
+        k -= 1
+
+    body_pars = [p for p, r in zip(pars, roles) if r in ("body", "dateline")]
+    body_start = body_pars[0][0] if body_pars else 0
+    body_end = body_pars[-1][1] if body_pars else 0
+    body = text[body_start:body_end]
+
+    # outlet and publication date
+    credit = dateline.credit if dateline else ""
+    outlet, outlet_evidence = detect_outlet(body, credit, str(meta.get("outlet") or "").strip())
+    published, published_source = "", ""
+    for key in ("published", "date", "published_date"):
+        if str(meta.get(key) or "").strip():
+            published, published_source = str(meta[key]).strip()[:10], "metadata"
+            break
+    if not published and dateline and dateline.date:
+        published, published_source = dateline.date, "dateline"
+
+    paragraphs, sentences, dates = [], [], []
+    for n, ((s, e), role) in enumerate(zip(pars, roles)):
+        paragraphs.append({"doc_id": doc_id, "para_id": n, "start": s, "end": e, "role": role, "text": text[s:e]})
+        if role in TEXT_ROLES:
+            for ss, se in split_sentences(text[s:e], offset=s):
+                sentences.append({"doc_id": doc_id, "sent_id": len(sentences), "para_id": n, "start": ss,
+                                  "end": se, "role": role, "text": text[ss:se]})
+            for d in find_dates(text[s:e], published):
+                d["start"] += s
+                d["end"] += s
+                dates.append({"doc_id": doc_id, **d})
+    if not published:
+        dated = sorted(d["value"] for d in dates if not d["value"].startswith("--") and d["granularity"] != "weekday")
+        if dated:
+            published, published_source = dated[-1], "estimated: latest date mentioned"
+
+    article = {
+        "doc_id": doc_id, "source": meta.get("source", ""), "title": title, "standfirst": standfirst,
+        "dateline_place": dateline.place if dateline else "", "dateline_region": dateline.region if dateline else "",
+        "dateline_credit": credit, "author": author, "editor": editor, "outlet": outlet,
+        "outlet_evidence": outlet_evidence, "published": published, "published_source": published_source,
+        "published_estimated": published_source.startswith("estimated"),
+        "body_start": body_start, "body_end": body_end, "body": body, "n_words": count_words(body),
+        "n_paragraphs": sum(1 for r in roles if r in ("body", "dateline")),
+        "n_sentences": sum(1 for x in sentences if x["role"] in ("body", "dateline")),
+        "date_mentions": [_display_date(d) for d in dates], "text": text,
+    }
+    return {"article": article, "paragraphs": paragraphs, "sentences": sentences, "dates": dates}
+
+
+def _display_date(d: dict) -> str:
+    return f"{d['text']} = {d['value']}"
+
+
+# --------------------------------------------------------------------------- corpus
+
+_RESERVED = set(ARTICLE_COLUMNS) | {"format", "encoding", "n_bytes"}
+
+
+def parse_corpus(corpus: Corpus | str | Path, **load_kwargs) -> Parsed:
+    """Return a ``Parsed`` corpus: every document parsed, or listed in ``rejects`` with the reason."""
+    if not isinstance(corpus, Corpus):
+        corpus = load_corpus(corpus, **load_kwargs)
+    return parse_documents(corpus.docs.to_dict("records"), corpus.rejects)
+
+
+def parse_documents(records: Iterable[dict], rejects: pd.DataFrame | None = None) -> Parsed:
+    """Return a ``Parsed`` corpus from document records (``doc_id``, ``text`` and metadata columns)."""
+    arts, pars, sents, dates = [], [], [], []
+    bad = [] if rejects is None else rejects.to_dict("records")
+    extra_cols: list[str] = []
+    for rec in records:
+        try:
+            out = parse_article(str(rec["doc_id"]), rec["text"], rec)
+        except Exception as exc:  # one bad article never stops the batch
+            bad.append({"doc_id": rec.get("doc_id", ""), "source": rec.get("source", ""),
+                        "reason": f"parse error: {type(exc).__name__}: {exc}"})
+            continue
+        row = out["article"]
+        row["duplicate_of"] = rec.get("duplicate_of", "") or ""
+        for k, v in rec.items():
+            if k not in _RESERVED and not k.startswith("_"):
+                row[k] = v
+                if k not in extra_cols:
+                    extra_cols.append(k)
+        arts.append(row)
+        pars.extend(out["paragraphs"])
+        sents.extend(out["sentences"])
+        dates.extend(out["dates"])
+    cols = ARTICLE_COLUMNS[:-1] + extra_cols + ["text"]
+    articles = pd.DataFrame(arts, columns=cols)
+    return Parsed(
+        articles=articles.sort_values("doc_id", kind="stable").reset_index(drop=True),
+        paragraphs=pd.DataFrame(pars, columns=PARAGRAPH_COLUMNS),
+        sentences=pd.DataFrame(sents, columns=SENTENCE_COLUMNS),
+        dates=pd.DataFrame(dates, columns=DATE_COLUMNS),
+        rejects=pd.DataFrame(bad, columns=REJECT_COLUMNS),
+    )
