@@ -7,6 +7,7 @@ with the reason it could not be read. Exact and near duplicates are flagged in
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import hashlib
 import json
 import re
@@ -20,6 +21,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TABLE_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".parquet"}
 METADATA_NAME = "metadata.csv"
+IGNORE_NAME = ".corelibignore"
 DEFAULT_MAX_BYTES = 5_000_000
 TEXT_COLUMNS = ("text", "body", "content", "article")
 ID_COLUMNS = ("doc_id", "id")
@@ -221,11 +223,29 @@ def _scalar(value):
     return value
 
 
+def _ignore_patterns(root: Path) -> list[str]:
+    """Return the glob patterns of ``.corelibignore`` files (one per line, ``#`` comments; ``dir/`` for folders)."""
+    patterns = []
+    for f in sorted(root.rglob(IGNORE_NAME)):
+        base = f.parent.relative_to(root).as_posix()
+        for line in f.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                pat = line.rstrip("/") + ("/**" if line.endswith("/") else "")
+                patterns.append(pat if base == "." else f"{base}/{pat}")
+    return patterns
+
+
 def _iter_files(root: Path) -> list[Path]:
     files = []
+    ignore = _ignore_patterns(root)
     for p in root.rglob("*"):
         rel = p.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
+            continue
+        posix = rel.as_posix()
+        if any(fnmatch.fnmatchcase(posix, pat) or fnmatch.fnmatchcase(posix, pat.removesuffix("/**"))
+               for pat in ignore):
             continue
         if p.is_file():
             files.append(p)

@@ -149,7 +149,7 @@ DATE_RE = re.compile(
     rf"|(?P<part>\b(?P<q>early|mid|late|end of|beginning of|the end of|the beginning of|mid-)\s*(?P<m3>{_MONTH_RE})"
     rf"(?:,?\s+(?P<y3>{_YEAR_RE}))?)\b"
     rf"|(?P<my>\b(?P<m4>{_MONTH_RE})(?:,?\s+(?P<y4>{_YEAR_RE})))\b"
-    rf"|(?P<mo>\b(?:in|since|until|by|from|last|next|this|of|during)\s+(?P<m5>January|February|March|April|May|June|July|August|September|October|November|December))\b"
+    rf"|(?P<mo>\b(?:in|since|until|by|from|last|next|this|of|during)\s+(?P<m5>January|February|March|April|May|June|July|August|September|October|November|December))\b(?!,?\s+(?:{_YEAR_RE}|[0-3]?\d\b))"
     rf"|(?P<wd>\b(?:on\s+|last\s+|this\s+|next\s+)?(?P<w>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b)"
     rf"|(?P<yr>\b(?P<y6>{_YEAR_RE})\b)"
 )
@@ -160,7 +160,7 @@ def _month(s: str) -> int:
     return MONTHS.get(s) or MONTH_ABBR[s[:4] if s.startswith("sept") else s[:3]]
 
 
-def find_dates(text: str, published: str = "") -> list[dict]:
+def find_dates(text: str, published: str = "", exact: bool = True) -> list[dict]:
     """Return the date mentions in ``text`` with offsets, an ISO-like ``value`` and its granularity.
 
     Dates without a year take the year of ``published`` when it is known; weekdays resolve to the
@@ -168,6 +168,7 @@ def find_dates(text: str, published: str = "") -> list[dict]:
     """
     pub = _iso_date(published)
     out = []
+    exact_pub = pub if exact else None
     for m in DATE_RE.finditer(text):
         g = m.groupdict()
         qualifier = ""
@@ -200,9 +201,9 @@ def find_dates(text: str, published: str = "") -> list[dict]:
             s, e = m.span("m5")
         elif g["wd"]:
             wd = WEEKDAYS.index(g["w"].lower())
-            if pub:
-                back = (pub.weekday() - wd) % 7
-                value = (pub - dt.timedelta(days=back)).isoformat()
+            if exact_pub:
+                back = (exact_pub.weekday() - wd) % 7
+                value = (exact_pub - dt.timedelta(days=back)).isoformat()
             else:
                 value = g["w"].capitalize()
             gran = "weekday"
@@ -448,6 +449,10 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
             break
     if not published and dateline and dateline.date:
         published, published_source = dateline.date, "dateline"
+    if not published and str(meta.get("published_from") or "").strip():
+        lo = str(meta["published_from"]).strip()[:10]
+        hi = str(meta.get("published_to") or "").strip()[:10] or lo
+        published, published_source = lo, f"estimated: metadata range {lo}..{hi}"
 
     paragraphs, sentences, dates = [], [], []
     for n, ((s, e), role) in enumerate(zip(pars, roles)):
@@ -456,7 +461,7 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
             for ss, se in split_sentences(text[s:e], offset=s):
                 sentences.append({"doc_id": doc_id, "sent_id": len(sentences), "para_id": n, "start": ss,
                                   "end": se, "role": role, "text": text[ss:se]})
-            for d in find_dates(text[s:e], published):
+            for d in find_dates(text[s:e], published, exact=not published_source.startswith("estimated")):
                 d["start"] += s
                 d["end"] += s
                 dates.append({"doc_id": doc_id, **d})
