@@ -315,6 +315,43 @@ def _shingles(text: str, k: int = 5) -> set[bytes]:
     return {" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
 
 
+def duplicate_signature(text: str, num_perm: int = 64) -> tuple[str, "LeanMinHash"]:
+    """Return (exact key, MinHash) of a text: all that duplicate detection keeps of it."""
+    from datasketch import LeanMinHash, MinHash
+
+    key = hashlib.sha1(" ".join(_TOKEN.findall(text.lower())).encode("utf-8")).hexdigest()
+    m = MinHash(num_perm=num_perm, seed=1)
+    m.update_batch(sorted(_shingles(text)))
+    return key, LeanMinHash(m)
+
+
+class DuplicateIndex:
+    """Streaming exact + near duplicate detector that keeps only signatures, never texts.
+
+    Feed documents in corpus order with ``add``; each call returns the doc_id of the first
+    earlier exact or near duplicate ('' when none), as ``find_duplicates`` does for a list.
+    """
+
+    def __init__(self, threshold: float = 0.8, num_perm: int = 64):
+        from datasketch import MinHashLSH
+
+        self.num_perm = num_perm
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._seen: dict[str, str] = {}
+        self._order: dict[str, int] = {}
+
+    def add(self, doc_id: str, key: str, minhash) -> str:
+        """Index one document's signature (from ``duplicate_signature``); return the doc_id it duplicates, or ''."""
+        self._order[doc_id] = len(self._order)
+        if key in self._seen:
+            return self._seen[key]
+        self._seen[key] = doc_id
+        m = minhash
+        hits = sorted(self._lsh.query(m), key=self._order.get)
+        self._lsh.insert(doc_id, m)
+        return hits[0] if hits else ""
+
+
 def find_duplicates(doc_ids: list[str], texts: list[str], threshold: float = 0.8,
                     num_perm: int = 64) -> list[str]:
     """Return, for each text, the doc_id of the first earlier exact or near duplicate ('' when none).
@@ -322,25 +359,8 @@ def find_duplicates(doc_ids: list[str], texts: list[str], threshold: float = 0.8
     Exact duplicates are compared after folding case and white space; near duplicates
     by MinHash LSH over word 5-shingles (estimated Jaccard >= ``threshold``), seeded.
     """
-    from datasketch import MinHash, MinHashLSH
-
-    out = [""] * len(texts)
-    seen: dict[str, str] = {}
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    order = {d: i for i, d in enumerate(doc_ids)}
-    for i, (doc_id, text) in enumerate(zip(doc_ids, texts)):
-        key = hashlib.sha1(" ".join(_TOKEN.findall(text.lower())).encode("utf-8")).hexdigest()
-        if key in seen:
-            out[i] = seen[key]
-            continue
-        seen[key] = doc_id
-        m = MinHash(num_perm=num_perm, seed=1)
-        m.update_batch(sorted(_shingles(text)))
-        hits = sorted(lsh.query(m), key=order.get)
-        if hits:
-            out[i] = hits[0]
-        lsh.insert(doc_id, m)
-    return out
+    index = DuplicateIndex(threshold=threshold, num_perm=num_perm)
+    return [index.add(doc_id, *duplicate_signature(text, num_perm)) for doc_id, text in zip(doc_ids, texts)]
 
 
 # --------------------------------------------------------------------------- public API
@@ -357,8 +377,13 @@ def load_corpus(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, text_colum
     return corpus_from_records(records, root, duplicates=duplicates)
 
 
-def corpus_from_records(records: Iterable[_Read], root: Path, duplicates: bool = True) -> Corpus:
-    """Return a ``Corpus`` built from read records, joining ``metadata.csv`` and flagging duplicates."""
+def corpus_from_records(records: Iterable[_Read], root: Path, duplicates: bool = True,
+                        metadata: pd.DataFrame | None = None) -> Corpus:
+    """Return a ``Corpus`` built from read records, joining ``metadata.csv`` and flagging duplicates.
+
+    ``metadata`` (rows of ``read_metadata(root)``) saves reading the metadata files again when a
+    large corpus is built chunk by chunk.
+    """
     good, bad = [], []
     seen_ids: set[str] = set()
     for rec in records:
@@ -376,7 +401,7 @@ def corpus_from_records(records: Iterable[_Read], root: Path, duplicates: bool =
         good.append(row)
     docs = pd.DataFrame(good, columns=None if good else DOC_COLUMNS)
     if root.is_dir() and len(docs):
-        meta = read_metadata(root)
+        meta = read_metadata(root) if metadata is None else metadata
         if len(meta):
             rows: dict[tuple[str, str], dict] = {}
             for r in meta.to_dict("records"):
