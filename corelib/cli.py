@@ -104,6 +104,74 @@ def build_parser() -> argparse.ArgumentParser:
 _REGISTRARS: list = []
 
 
+# --------------------------------------------------------------------------- stance (corelib.stance)
+
+def cmd_stance(args: argparse.Namespace) -> int:
+    """Stance toward a codebook's target at sentence, quote, speaker or article level."""
+    from corelib import stance
+
+    return emit(stance.tag(parsed_from_args(args), level=args.level, target=args.target, method=args.method), args)
+
+
+def _read_any_table(path: str):
+    import pandas as pd
+
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix == "parquet":
+        return pd.read_parquet(path)
+    if suffix in ("jsonl", "json"):
+        return pd.read_json(path, lines=True, dtype=False)
+    return pd.read_csv(path, dtype={"doc_id": str, "stance": str}, keep_default_na=False)
+
+
+def cmd_stance_eval(args: argparse.Namespace) -> int:
+    """Per-class F1, macro-F1, confusion matrix and Cohen's kappa of predictions against a gold table."""
+    from corelib import stance
+
+    gold = _read_any_table(args.gold)
+    if args.pred:
+        pred = _read_any_table(args.pred)
+    elif args.corpus:
+        pred = stance.tag(parsed_from_args(args), level=args.level, target=args.target, method=args.method)
+        if "quote" in gold.columns and "start" not in gold.columns:
+            gold = stance.locate_gold_quotes(parsed_from_args(args), gold)
+    else:
+        raise ValueError("give --pred PRED.csv, or a CORPUS to tag")
+    result = stance.evaluate(gold, pred)
+    if args.out:
+        write_table(result.to_frame(), args.format, args.out)
+    else:
+        print(result.summary())
+    return 0
+
+
+def register_stance(sub) -> None:
+    """Add the ``stance`` and ``stance-eval`` subcommands."""
+    from corelib.stance import DEFAULT_TARGET, LEVELS, METHODS
+
+    p = sub.add_parser("stance", help="stance toward a target (codebook) with evidence, per sentence/quote/speaker/article")
+    add_corpus_options(p)
+    p.add_argument("--target", default=DEFAULT_TARGET, help=f"codebook name or YAML path (default: {DEFAULT_TARGET})")
+    p.add_argument("--level", choices=LEVELS, default="article", help="unit to tag (default: article)")
+    p.add_argument("--method", choices=METHODS, default="combined", help="rules, learned model, or both (default)")
+    p.set_defaults(func=cmd_stance)
+
+    p = sub.add_parser("stance-eval", help="compare stance predictions with a hand-coded gold table")
+    p.add_argument("corpus", nargs="?", default=None, help="corpus to tag (instead of --pred)")
+    p.add_argument("--gold", required=True, help="gold table (CSV/JSONL/Parquet) with doc_id[, start, end], stance")
+    p.add_argument("--pred", default=None, help="predicted table with the same keys and stance")
+    p.add_argument("--target", default=DEFAULT_TARGET, help="codebook name or YAML path (with CORPUS)")
+    p.add_argument("--level", choices=LEVELS, default="article", help="level to tag (with CORPUS)")
+    p.add_argument("--method", choices=METHODS, default="combined", help="tagging method (with CORPUS)")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="see `corelib articles`")
+    p.add_argument("--text-column", default=None, help="see `corelib articles`")
+    add_output_options(p)
+    p.set_defaults(func=cmd_stance_eval)
+
+
+_REGISTRARS.append(register_stance)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()

@@ -1,0 +1,1452 @@
+"""Stance toward a target (shipped: "ISIS is resurging") at sentence, quotation, speaker and article level.
+
+A *codebook* (YAML under ``corelib/data/codebooks/`` or any user path) names the target, its labels,
+cue patterns per label, negation, contrast, hedge and reported-speech rules, and example sentences.
+:func:`load_codebook` validates it (errors name the file, the line and the problem) and compiles all
+of its patterns once. The rule tagger scores spans of the article text with those cues; the learned
+:class:`StanceModel` (word and character n-grams, logistic regression) is trained on the seeds' gold
+sentences plus the codebook examples; ``method="combined"`` uses the rules where a cue decides and the
+model otherwise. Every table carries ``doc_id``/``start``/``end`` and an ``evidence`` list of the words
+(with offsets into ``articles.text``) that decided the label. :func:`evaluate` compares a tagged
+table with a gold table (per-class F1, macro-F1, confusion matrix, Cohen's kappa).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+DATA = Path(__file__).parent / "data"
+CODEBOOK_DIR = DATA / "codebooks"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TARGET = "isis_resurgence"
+METHODS = ("rules", "model", "combined")
+LEVELS = ("sentence", "quote", "speaker", "article")
+MIXED = "mixed"
+ROUND = 4
+
+# =========================================================================== codebooks
+
+
+class CodebookError(ValueError):
+    """A codebook that cannot be used; the message names the file, the line and the problem."""
+
+    def __init__(self, path: str | Path, line: int | None, problem: str):
+        self.path, self.line, self.problem = str(path), line, problem
+        where = f"{path}, line {line}" if line else f"{path}"
+        super().__init__(f"{where}: {problem}")
+
+
+_TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
+             "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data"}
+_CUE_KEYS = {"pattern", "weight", "anchor", "negated", "window"}
+_DEFAULTS = {
+    "decision": {"min_score": 0.5, "margin": 0.2},
+    "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "title_weight": 2.0,
+                  "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
+}
+_SEP = r"[\s\-\u2010\u2011\u2013]+"
+_GAP = r"(?:[^\s.,;:!?\"\u201c\u201d]+\s+){0,4}?"
+_WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+_CLAUSE_BREAK = re.compile(r"[,;:.!?\u2014\u201c\u201d\"]|\s[\u2013-]\s")
+
+
+class _PatternParser:
+    """Translate the codebook's cue syntax (words, ``*``, ``(a|b)?``, ``...``) into a regex."""
+
+    def __init__(self, pattern: str):
+        self.s, self.i = pattern, 0
+
+    def fail(self, problem: str):
+        raise ValueError(f"{problem} at character {self.i + 1}")
+
+    def parse(self) -> str:
+        body, _ = self._seq(stop="")
+        if self.i < len(self.s):
+            self.fail("unbalanced ')'")
+        if not body:
+            self.fail("empty pattern")
+        return body
+
+    def _seq(self, stop: str) -> tuple[str, bool]:
+        units: list[list] = []  # [regex, optional, sep_before, is_gap]
+        pending = False
+        trailing = False
+        s = self.s
+        while self.i < len(s) and s[self.i] not in stop:
+            c = s[self.i]
+            if c.isspace():
+                pending, trailing = True, True
+                self.i += 1
+                continue
+            trailing = False
+            if s.startswith("...", self.i):
+                units.append([_GAP, False, pending, True])
+                self.i += 3
+                pending = False
+                continue
+            if c == "(":
+                self.i += 1
+                alts, spaced = [], False
+                while True:
+                    alt, trail = self._seq(stop="|)")
+                    alts.append(alt)
+                    spaced = spaced or trail
+                    if self.i >= len(s):
+                        self.fail("unclosed '('")
+                    if s[self.i] == ")":
+                        self.i += 1
+                        break
+                    self.i += 1  # '|'
+                optional = self.i < len(s) and s[self.i] == "?"
+                if optional:
+                    self.i += 1
+                units.append(["(?:" + "|".join(alts) + ")", optional, pending, False])
+                pending = spaced
+                trailing = spaced
+                continue
+            if c in ")|":
+                self.fail(f"unexpected '{c}'")
+            units.append([self._word(stop), False, pending, False])
+            pending = False
+        return self._join(units), trailing
+
+    def _word(self, stop: str) -> str:
+        out, s = [], self.s
+        while self.i < len(s):
+            c = s[self.i]
+            if c.isspace() or c in "()|" or c in stop or s.startswith("...", self.i):
+                break
+            if c == "*":
+                out.append(r"\w*")
+            elif c == "?":
+                if not out:
+                    self.fail("'?' must follow a letter or a group")
+                out.append("?")
+            elif c == "[":
+                j = s.find("]", self.i)
+                if j < 0:
+                    self.fail("unclosed '['")
+                out.append(s[self.i:j + 1])
+                self.i = j
+            elif c in "'’":
+                out.append("['’]")
+            elif c == "-":
+                out.append(r"[\-\u2010\u2011]")
+            else:
+                out.append(re.escape(c))
+            self.i += 1
+        return "".join(out)
+
+    @staticmethod
+    def _join(units: list[list]) -> str:
+        out = []
+        for k, (rx, optional, sep_before, is_gap) in enumerate(units):
+            sep = _SEP if (sep_before and k > 0 and out) else ""
+            if is_gap:
+                out.append(sep + rx)
+                if k + 1 < len(units):
+                    units[k + 1][2] = False
+                continue
+            if optional:
+                nxt = units[k + 1] if k + 1 < len(units) else None
+                if not sep and nxt is not None and nxt[2]:
+                    out.append(f"(?:{rx}{_SEP})?")
+                    nxt[2] = False
+                else:
+                    out.append(f"(?:{sep}{rx})?")
+            else:
+                out.append(sep + rx)
+        return "".join(out)
+
+
+def compile_pattern(pattern: str) -> str:
+    """Return the regex source for one codebook pattern (``re:`` prefix = raw regex); raise ValueError."""
+    if not isinstance(pattern, str):
+        raise ValueError(f"a pattern must be text, got {pattern!r} (quote words such as no/yes/on/off)")
+    if not pattern.strip():
+        raise ValueError("empty pattern")
+    if pattern.startswith("re:"):
+        src = pattern[3:]
+        try:
+            re.compile(src)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression: {exc}") from None
+        return f"(?:{src})"
+    body = _PatternParser(pattern.strip()).parse()
+    src = rf"(?<!\w){body}(?!\w)"
+    try:
+        re.compile(src, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"bad pattern: {exc}") from None
+    return src
+
+
+def _literal_length(pattern: str) -> int:
+    """Rough length of the fixed text a pattern needs (longer patterns are tried first)."""
+    text = re.sub(r"\([^()]*\)\?", "", pattern)
+    text = re.sub(r"\(([^()|]*)\|[^()]*\)", r"\1", text)
+    return len(re.sub(r"[*?()|\[\]]|\.\.\.", "", text))
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One compiled cue: a pattern that votes for ``label`` with ``weight``."""
+
+    kind: str  # cue | exclude | negator
+    label: str
+    pattern: str
+    weight: float = 1.0
+    anchor: bool = False
+    negated: str | None = None  # label when negated; "drop" to ignore; None = codebook flip
+    window: int = 4
+    line: int | None = None
+
+
+@dataclass
+class Codebook:
+    """A validated stance codebook with its patterns compiled once."""
+
+    name: str
+    path: str
+    description: str
+    labels: list[str]
+    neutral: str
+    aggregate_labels: list[str]
+    cues: list[Cue]
+    flip: dict[str, str]
+    hedge_factor: float
+    distancing_factor: float
+    after_weights: tuple[float, float]
+    concessive_weight: float
+    anchor_scope: int
+    decision: dict
+    aggregate: dict
+    examples: dict[str, list[str]]
+    training_data: list[str]
+    main_rx: re.Pattern = field(repr=False, default=None)
+    modifier_rx: re.Pattern = field(repr=False, default=None)
+    anchor_rx: re.Pattern | None = field(repr=False, default=None)
+    pronoun_rx: re.Pattern | None = field(repr=False, default=None)
+
+    @property
+    def sides(self) -> list[str]:
+        """The labels that take a position (all labels but the neutral one)."""
+        return [lab for lab in self.labels if lab != self.neutral]
+
+    @property
+    def all_labels(self) -> list[str]:
+        """Labels at aggregate level: sides, mixed, neutral."""
+        return self.sides + list(self.aggregate_labels) + [self.neutral]
+
+
+def _node_to_py(node, lines: dict, path: tuple, constructor) -> object:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for k, v in node.value:
+            key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else str(k.value)
+            key = str(key) if not isinstance(key, str) else key
+            lines[path + (key, "__key__")] = k.start_mark.line + 1
+            out[key] = _node_to_py(v, lines, path + (key,), constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_to_py(v, lines, path + (i,), constructor) for i, v in enumerate(node.value)]
+    return constructor.construct_object(node)
+
+
+class _Checker:
+    """Validation helpers that raise CodebookError with file and line."""
+
+    def __init__(self, path: str, lines: dict):
+        self.path, self.lines = path, lines
+
+    def line(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def fail(self, path: tuple, problem: str):
+        raise CodebookError(self.path, self.line(path), problem)
+
+    def mapping(self, value, path: tuple, name: str, allowed: set | None = None) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, f"'{name}' must be a mapping (key: value lines), got {type(value).__name__}")
+        if allowed is not None:
+            for key in value:
+                if key not in allowed:
+                    self.fail(path + (key, "__key__"),
+                              f"unknown key '{key}' in {name} (expected one of: {', '.join(sorted(allowed))})")
+        return value
+
+    def strings(self, value, path: tuple, name: str) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(path, f"'{name}' must be a list of words or phrases")
+        for i, v in enumerate(value):
+            if not isinstance(v, str):
+                self.fail(path + (i,), f"'{name}' entry {v!r} is not text (quote words such as no/yes/on/off)")
+        return value
+
+    def number(self, value, path: tuple, name: str, low: float = 0.0, high: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(path, f"'{name}' must be a number, got {value!r}")
+        if value < low or (high is not None and value > high):
+            rng = f">= {low}" if high is None else f"between {low} and {high}"
+            self.fail(path, f"'{name}' must be {rng}, got {value!r}")
+        return float(value)
+
+    def pattern(self, value, path: tuple, where: str) -> str:
+        try:
+            return compile_pattern(value)
+        except ValueError as exc:
+            self.fail(path, f"bad pattern {value!r} in {where}: {exc}")
+
+
+def _actor_aliases(spec, chk: _Checker, path: tuple) -> list[str]:
+    """Aliases of one entity in a teammate-maintained actor file (empty when the file lacks them)."""
+    spec = chk.mapping(spec, path, "anchor.aliases_from", {"file", "entity"})
+    fname, entity = spec.get("file"), spec.get("entity")
+    if not isinstance(fname, str) or not isinstance(entity, str):
+        chk.fail(path, "'aliases_from' needs 'file' and 'entity' (text)")
+    fpath = Path(fname) if Path(fname).is_absolute() else (Path(chk.path).parent / fname)
+    if not fpath.exists():
+        fpath = DATA / fname
+    if not fpath.exists():
+        return []
+    try:
+        raw = yaml.safe_load(fpath.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return []
+    return sorted(_find_aliases(raw, entity.lower()))
+
+
+def _find_aliases(raw, entity: str) -> set[str]:
+    """Search an actor file of any reasonable shape for the entity's aliases."""
+    found: set[str] = set()
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if isinstance(key, str) and key.lower() == entity:
+                if isinstance(value, dict):
+                    found.update(a for a in value.get("aliases", []) or [] if isinstance(a, str))
+                elif isinstance(value, list):
+                    found.update(a for a in value if isinstance(a, str))
+            else:
+                names = {str(value.get(k, "")).lower() for k in ("name", "canonical", "entity", "id")} \
+                    if isinstance(value, dict) else set()
+                if entity in names:
+                    found.update(a for a in value.get("aliases", []) or [] if isinstance(a, str))
+                found |= _find_aliases(value, entity)
+    elif isinstance(raw, list):
+        for item in raw:
+            found |= _find_aliases(item, entity)
+    return found
+
+
+def _alias_regex(alias: str) -> str:
+    src = compile_pattern(alias)
+    letters = [c for c in alias if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) <= 5:
+        return f"(?-i:{src})"  # ISIS, IS, ISIL: case-sensitive so "is" is not the group
+    return src
+
+
+def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
+    """Return a validated, compiled Codebook from YAML text; raise CodebookError naming file and line."""
+    path = str(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CodebookError(path, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+    if node is None:
+        raise CodebookError(path, None, "the codebook is empty")
+    lines: dict = {}
+    raw = _node_to_py(node, lines, (), yaml.constructor.SafeConstructor())
+    chk = _Checker(path, lines)
+    raw = chk.mapping(raw, (), "the codebook", _TOP_KEYS)
+    for key in ("target", "labels", "cues"):
+        if key not in raw:
+            chk.fail((), f"missing required key '{key}'")
+    name = raw["target"]
+    if not isinstance(name, str) or not name.strip():
+        chk.fail(("target",), "'target' must be a name")
+    labels = chk.strings(raw["labels"], ("labels",), "labels")
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        chk.fail(("labels",), "'labels' needs at least two different labels")
+    neutral = raw.get("neutral", "none")
+    if neutral not in labels:
+        chk.fail(("neutral",) if "neutral" in raw else ("labels",),
+                 f"neutral label '{neutral}' is not one of the labels ({', '.join(labels)})")
+    aggregate_labels = chk.strings(raw.get("aggregate_labels", [MIXED]), ("aggregate_labels",), "aggregate_labels")
+    sides = [lab for lab in labels if lab != neutral]
+
+    def label_ok(lab, p, where: str, extra: tuple = ()):
+        if lab not in sides and lab not in extra:
+            chk.fail(p, f"unknown label '{lab}' in {where} (expected one of: {', '.join(sides + list(extra))})")
+
+    # ---- negation, contrast, hedges, reported
+    neg = chk.mapping(raw.get("negation"), ("negation",), "negation", {"negators", "window", "flip"})
+    window = int(chk.number(neg.get("window", 4), ("negation", "window"), "negation.window", 0, 30))
+    flip_raw = chk.mapping(neg.get("flip", {}), ("negation", "flip"), "negation.flip")
+    flip = {}
+    for k, v in flip_raw.items():
+        label_ok(k, ("negation", "flip", k, "__key__"), "negation.flip")
+        label_ok(v, ("negation", "flip", k), "negation.flip", (neutral, "drop"))
+        flip[k] = v
+    if not flip and len(sides) == 2:
+        flip = {sides[0]: sides[1], sides[1]: sides[0]}
+
+    cues: list[Cue] = []
+    main_parts: list[tuple[int, int, str]] = []  # (literal length, order, source)
+
+    def add(kind: str, label: str, entry, p: tuple, where: str, default_anchor: bool, default_window: int):
+        if isinstance(entry, dict):
+            chk.mapping(entry, p, where, _CUE_KEYS)
+            if "pattern" not in entry:
+                chk.fail(p, f"a cue in {where} needs a 'pattern'")
+            pat = entry["pattern"]
+            weight = chk.number(entry.get("weight", 1.0), p + ("weight",), "weight", 0.0, 10.0)
+            anchor = entry.get("anchor", default_anchor)
+            if not isinstance(anchor, bool):
+                chk.fail(p + ("anchor",), f"'anchor' must be true or false, got {anchor!r}")
+            negated = entry.get("negated")
+            if negated is not None:
+                label_ok(negated, p + ("negated",), f"{where} 'negated'", (neutral, "drop"))
+            win = int(chk.number(entry.get("window", default_window), p + ("window",), "window", 0, 30))
+            pp = p + ("pattern",)
+        else:
+            pat, weight, anchor, negated, win, pp = entry, 1.0, default_anchor, None, default_window, p
+        src = chk.pattern(pat, pp, where)
+        cues.append(Cue(kind, label, pat, weight, anchor, negated, win, chk.line(pp)))
+        main_parts.append((_literal_length(pat), len(cues) - 1, src))
+
+    for i, entry in enumerate(raw.get("exclude", []) or []):
+        add("exclude", "", entry, ("exclude", i), "exclude", False, window)
+    for i, entry in enumerate(neg.get("negators", []) or []):
+        add("negator", "", entry, ("negation", "negators", i), "negation.negators", False, window)
+
+    anchor_cfg = chk.mapping(raw.get("anchor"), ("anchor",), "anchor",
+                             {"aliases", "aliases_from", "references", "pronouns", "default", "scope"})
+    default_anchor = anchor_cfg.get("default", False)
+    if not isinstance(default_anchor, bool):
+        chk.fail(("anchor", "default"), "'anchor.default' must be true or false")
+    anchor_scope = int(chk.number(anchor_cfg.get("scope", 1), ("anchor", "scope"), "anchor.scope", 0, 10))
+
+    cue_map = chk.mapping(raw["cues"], ("cues",), "cues")
+    if not cue_map:
+        chk.fail(("cues",), "'cues' lists no cue")
+    for lab, entries in cue_map.items():
+        label_ok(lab, ("cues", lab, "__key__"), "cues",)
+        if not isinstance(entries, list):
+            chk.fail(("cues", lab), f"cues for '{lab}' must be a list")
+        for i, entry in enumerate(entries):
+            add("cue", lab, entry, ("cues", lab, i), f"cues.{lab}", default_anchor, window)
+
+    ordered = sorted(main_parts, key=lambda t: (-t[0], t[1]))
+    main_rx = re.compile("|".join(f"(?P<k{i}>{src})" for _, i, src in ordered), re.IGNORECASE)
+
+    mods = []
+    con = chk.mapping(raw.get("contrast"), ("contrast",), "contrast", {"after", "concessive"})
+    after = chk.mapping(con.get("after"), ("contrast", "after"), "contrast.after",
+                        {"markers", "before_weight", "after_weight"})
+    concessive = chk.mapping(con.get("concessive"), ("contrast", "concessive"), "contrast.concessive",
+                             {"markers", "weight"})
+    hedges = chk.mapping(raw.get("hedges"), ("hedges",), "hedges", {"words", "factor"})
+    reported = chk.mapping(raw.get("reported"), ("reported",), "reported", {"verbs", "distancing", "factor"})
+    for kind, cfg, key, p in [("after", after, "markers", ("contrast", "after", "markers")),
+                              ("concessive", concessive, "markers", ("contrast", "concessive", "markers")),
+                              ("hedge", hedges, "words", ("hedges", "words")),
+                              ("distancing", reported, "distancing", ("reported", "distancing")),
+                              ("reported", reported, "verbs", ("reported", "verbs"))]:
+        for i, word in enumerate(chk.strings(cfg.get(key), p, ".".join(p))):
+            mods.append((_literal_length(word), len(mods), kind, chk.pattern(word, p + (i,), ".".join(p))))
+    mods.sort(key=lambda t: (-t[0], t[1]))
+    modifier_rx = re.compile("|".join(f"(?P<{kind}_{i}>{src})" for _, i, kind, src in mods) or r"(?!x)x",
+                             re.IGNORECASE)
+
+    aliases = chk.strings(anchor_cfg.get("aliases"), ("anchor", "aliases"), "anchor.aliases")
+    if "aliases_from" in anchor_cfg:
+        aliases = aliases + [a for a in _actor_aliases(anchor_cfg["aliases_from"], chk, ("anchor", "aliases_from"))
+                             if a not in aliases]
+    refs = chk.strings(anchor_cfg.get("references"), ("anchor", "references"), "anchor.references")
+    anchor_src = []
+    for i, a in enumerate(aliases):
+        try:
+            anchor_src.append(_alias_regex(a))
+        except ValueError as exc:
+            chk.fail(("anchor", "aliases", i) if i < len(anchor_cfg.get("aliases") or []) else ("anchor",),
+                     f"bad alias {a!r}: {exc}")
+    for i, r in enumerate(refs):
+        anchor_src.append(chk.pattern(r, ("anchor", "references", i), "anchor.references"))
+    anchor_rx = re.compile("|".join(anchor_src), re.IGNORECASE) if anchor_src else None
+    pronouns = chk.strings(anchor_cfg.get("pronouns"), ("anchor", "pronouns"), "anchor.pronouns")
+    pronoun_rx = re.compile("|".join(chk.pattern(w, ("anchor", "pronouns", i), "anchor.pronouns")
+                                     for i, w in enumerate(pronouns)), re.IGNORECASE) if pronouns else None
+
+    def settings(key: str, allowed: set) -> dict:
+        cfg = dict(_DEFAULTS[key])
+        for k, v in chk.mapping(raw.get(key), (key,), key, allowed).items():
+            cfg[k] = chk.number(v, (key, k), f"{key}.{k}", 0.0)
+        return cfg
+
+    decision = settings("decision", set(_DEFAULTS["decision"]))
+    aggregate = settings("aggregate", set(_DEFAULTS["aggregate"]))
+
+    examples_raw = chk.mapping(raw.get("examples"), ("examples",), "examples")
+    examples = {}
+    for lab, texts in examples_raw.items():
+        label_ok(lab, ("examples", lab, "__key__"), "examples", (neutral,))
+        examples[lab] = chk.strings(texts, ("examples", lab), f"examples.{lab}")
+    training = chk.strings(raw.get("training_data"), ("training_data",), "training_data")
+
+    def factor(cfg: dict, p: tuple, default: float) -> float:
+        return chk.number(cfg.get("factor", default), p + ("factor",), ".".join(p) + ".factor", 0.0, 1.0)
+
+    return Codebook(
+        name=name, path=path, description=str(raw.get("description", "")).strip(), labels=labels,
+        neutral=neutral, aggregate_labels=aggregate_labels, cues=cues, flip=flip,
+        hedge_factor=factor(hedges, ("hedges",), 0.75),
+        distancing_factor=factor(reported, ("reported",), 0.85),
+        after_weights=(chk.number(after.get("before_weight", 0.5), ("contrast", "after", "before_weight"), "before_weight"),
+                       chk.number(after.get("after_weight", 1.5), ("contrast", "after", "after_weight"), "after_weight")),
+        concessive_weight=chk.number(concessive.get("weight", 0.5), ("contrast", "concessive", "weight"), "weight"),
+        anchor_scope=anchor_scope, decision=decision, aggregate=aggregate, examples=examples,
+        training_data=training, main_rx=main_rx, modifier_rx=modifier_rx, anchor_rx=anchor_rx,
+        pronoun_rx=pronoun_rx,
+    )
+
+
+def codebook_names() -> list[str]:
+    """Return the names of the shipped codebooks."""
+    return sorted(p.stem for p in CODEBOOK_DIR.glob("*.yaml"))
+
+
+def _resolve_codebook(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix.lower() in (".yaml", ".yml") or p.exists() or "/" in str(name_or_path):
+        if not p.exists():
+            raise CodebookError(p, None, "no such codebook file")
+        return p.resolve()
+    shipped = CODEBOOK_DIR / f"{name_or_path}.yaml"
+    if not shipped.exists():
+        raise CodebookError(name_or_path, None,
+                            f"unknown target (shipped codebooks: {', '.join(codebook_names())}; or give a .yaml path)")
+    return shipped
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: str, mtime: float) -> Codebook:
+    return parse_codebook(Path(path).read_text(encoding="utf-8"), path)
+
+
+def load_codebook(target: str | Path | Codebook = DEFAULT_TARGET) -> Codebook:
+    """Return the compiled Codebook for a shipped name (``isis_resurgence``) or a YAML path."""
+    if isinstance(target, Codebook):
+        return target
+    path = _resolve_codebook(target)
+    return _load_cached(str(path), path.stat().st_mtime)
+
+
+# =========================================================================== the rule engine
+
+
+@dataclass
+class _DocMatches:
+    """All pattern matches of one article text, found in three passes."""
+
+    text: str
+    main: list[tuple[int, int, int]]
+    main_starts: list[int]
+    mods: list[tuple[int, int, str]]
+    mod_starts: list[int]
+    anchors: list[int]
+    pronouns: list[int]
+
+
+def _match_doc(cb: Codebook, text: str) -> _DocMatches:
+    main = []
+    for m in cb.main_rx.finditer(text):
+        if m.end() > m.start():
+            main.append((m.start(), m.end(), int(m.lastgroup[1:])))
+    mods = [(m.start(), m.end(), m.lastgroup.split("_")[0]) for m in cb.modifier_rx.finditer(text) if m.end() > m.start()]
+    anchors = [m.start() for m in cb.anchor_rx.finditer(text)] if cb.anchor_rx is not None else []
+    pronouns = [m.start() for m in cb.pronoun_rx.finditer(text)] if cb.pronoun_rx is not None else []
+    return _DocMatches(text, main, [m[0] for m in main], mods, [m[0] for m in mods], anchors, pronouns)
+
+
+def _any_in(starts: list[int], s: int, e: int) -> bool:
+    i = bisect.bisect_left(starts, s)
+    return i < len(starts) and starts[i] < e
+
+
+def _anchored(cb: Codebook, dm: _DocMatches, spans: list[tuple[int, int]], k: int, s: int, e: int) -> bool:
+    """Does the span mention the target, or continue (by a pronoun) a sentence that does?"""
+    if _any_in(dm.anchors, s, e):
+        return True
+    if cb.anchor_scope and (cb.pronoun_rx is None or _any_in(dm.pronouns, s, e)):
+        return any(_any_in(dm.anchors, a, b) for a, b in spans[max(0, k - cb.anchor_scope):k])
+    return False
+
+
+@dataclass
+class _SpanScore:
+    scores: dict[str, float]
+    evidence: list[dict]
+    hedged: bool
+    reported: bool
+    negated: int
+
+
+def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, negate_all: bool = False) -> _SpanScore:
+    """Score the text between offsets s and e with the codebook's cues, negation, contrast and hedges."""
+    text = dm.text
+    lo, hi = bisect.bisect_left(dm.main_starts, s), bisect.bisect_left(dm.main_starts, e)
+    mlo, mhi = bisect.bisect_left(dm.mod_starts, s), bisect.bisect_left(dm.mod_starts, e)
+    mods = [m for m in dm.mods[mlo:mhi] if m[1] <= e]
+    pending: list[tuple[int, int, Cue]] = []
+    hits: list[list] = []  # [start, end, cue, label, negator or None]
+    for ms, me, idx in dm.main[lo:hi]:
+        if me > e:
+            continue
+        cue = cb.cues[idx]
+        if cue.kind == "exclude":
+            continue
+        if cue.kind == "negator":
+            pending.append((ms, me, cue))
+            continue
+        negator = None
+        if pending:
+            ns, ne, ncue = pending[-1]
+            between = text[ne:ms]
+            if not _CLAUSE_BREAK.search(between) and len(_WORD.findall(between)) <= ncue.window:
+                negator = pending.pop()
+            else:
+                pending.clear()
+        label = cue.label
+        if negator is not None:
+            label = cue.negated or cb.flip.get(label, "drop")
+        if negate_all and label in cb.flip:
+            label = cb.flip[label]
+        if not cue.anchor or anchored:
+            hits.append([ms, me, cue, label, negator])
+    hedges = [m for m in mods if m[2] == "hedge"]
+    distancing = [m for m in mods if m[2] == "distancing"]
+    reported = bool(distancing) or any(m[2] == "reported" for m in mods)
+    factor = (cb.hedge_factor if hedges else 1.0) * (cb.distancing_factor if distancing else 1.0)
+    afters = [m[0] for m in mods if m[2] == "after"]
+    concessives = []
+    for ms, me, kind in mods:
+        if kind == "concessive":
+            brk = re.search(r"[,;:]", text[me:e])
+            concessives.append((ms, me + brk.start() if brk else e))
+    scores = {lab: 0.0 for lab in cb.sides}
+    evidence = []
+    used_markers = set()
+    voting = [h for h in hits if h[3] in scores]
+    for ms, me, cue, label, negator in hits:
+        w = cue.weight * factor
+        if label in scores:
+            before = [a for a in afters if a > ms and any(v[0] >= a for v in voting)]
+            after = [a for a in afters if a < ms and any(v[0] < a for v in voting)]
+            if before:
+                w *= cb.after_weights[0]
+                used_markers.add(min(before))
+            elif after:
+                w *= cb.after_weights[1]
+                used_markers.add(max(after))
+            for cs, ce in concessives:
+                if cs <= ms < ce and any(not (cs <= v[0] < ce) for v in voting):
+                    w *= cb.concessive_weight
+                    used_markers.add(cs)
+                    break
+            scores[label] += w
+        else:
+            w = 0.0
+        if negator is not None:
+            evidence.append({"text": text[negator[0]:negator[1]], "start": negator[0], "end": negator[1],
+                             "role": "negator", "label": "", "weight": 0.0})
+        evidence.append({"text": text[ms:me], "start": ms, "end": me,
+                         "role": "negated_cue" if negator is not None else "cue",
+                         "label": label if label in scores else "", "weight": round(w, ROUND)})
+    for ms, me, kind in mods:
+        if kind in ("hedge", "distancing") or ((kind in ("after", "concessive")) and ms in used_markers):
+            evidence.append({"text": text[ms:me], "start": ms, "end": me,
+                             "role": "hedge" if kind == "hedge" else ("reported" if kind == "distancing" else "contrast"),
+                             "label": "", "weight": 0.0})
+    evidence.sort(key=lambda d: (d["start"], d["end"]))
+    return _SpanScore({k: round(v, ROUND) for k, v in scores.items()}, evidence, bool(hedges), reported,
+                      sum(1 for h in hits if h[4] is not None))
+
+
+def _decide(cb: Codebook, scores: dict[str, float], hedged: bool = False) -> tuple[str, float]:
+    """Return (label, confidence) from per-label scores."""
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], cb.labels.index(kv[0])))
+    top_label, top = ranked[0] if ranked else (cb.neutral, 0.0)
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    total = sum(scores.values())
+    if top < cb.decision["min_score"] or top - second < cb.decision["margin"]:
+        return cb.neutral, round(0.8 / (1.0 + total), ROUND)
+    conf = (top - second) / (top + second) * (1.0 - math.exp(-1.2 * top))
+    if hedged:
+        conf *= cb.hedge_factor
+    return top_label, round(min(conf, 0.99), ROUND)
+
+
+def _evidence_text(evidence: list[dict]) -> str:
+    parts = []
+    for ev in evidence:
+        if ev["role"] == "cue":
+            parts.append(f"{ev['text']} [{ev['label'] or 'none'}]")
+        elif ev["role"] == "negated_cue":
+            parts.append(f"{ev['text']} [negated: {ev['label'] or 'none'}]")
+        elif ev["role"] != "negator":
+            parts.append(f"{ev['text']} [{ev['role']}]")
+    return "; ".join(parts)
+
+
+def _sentence_roles(parsed) -> pd.DataFrame:
+    sents = parsed.sentences
+    if "role" not in sents.columns:
+        if "para_id" in sents.columns and len(parsed.paragraphs):
+            roles = parsed.paragraphs[["doc_id", "para_id", "role"]]
+            sents = sents.merge(roles, on=["doc_id", "para_id"], how="left")
+        else:
+            sents = sents.assign(role="body")
+    return sents.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+
+
+def _text_getter(parsed):
+    texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
+    return lambda doc_id: texts.get(doc_id, "")
+
+
+# =========================================================================== sentence level
+
+
+
+_SENTENCE_BASE = ["doc_id", "sent_id", "start", "end", "role", "sentence"]
+
+
+def _rule_sentences(cb: Codebook, parsed) -> tuple[pd.DataFrame, dict]:
+    """Rule scores for every sentence, plus the per-document matches for reuse."""
+    sents = _sentence_roles(parsed)
+    text_of = _text_getter(parsed)
+    cols: dict[str, list] = defaultdict(list)
+    cache: dict[str, _DocMatches] = {}
+    for doc_id, group in sents.groupby("doc_id", sort=True):
+        dm = cache[doc_id] = _match_doc(cb, text_of(doc_id))
+        spans = list(zip(group["start"].astype(int), group["end"].astype(int)))
+        for k, (rec, (s, e)) in enumerate(zip(group.itertuples(index=False), spans)):
+            anchored = _anchored(cb, dm, spans, k, s, e)
+            sc = _score_span(cb, dm, s, e, anchored)
+            label, conf = _decide(cb, sc.scores, sc.hedged)
+            for name, value in (("doc_id", doc_id), ("sent_id", rec.sent_id), ("start", s), ("end", e),
+                                ("role", rec.role), ("sentence", rec.text), ("stance", label),
+                                ("confidence", conf), ("anchored", anchored), ("hedged", sc.hedged),
+                                ("reported", sc.reported), ("evidence", sc.evidence)):
+                cols[name].append(value)
+            for lab in cb.sides:
+                cols[f"score_{lab}"].append(sc.scores[lab])
+    order = _SENTENCE_BASE + ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + \
+        ["anchored", "hedged", "reported", "evidence"]
+    df = pd.DataFrame({c: cols.get(c, []) for c in order})
+    return df, cache
+
+
+# =========================================================================== the learned model
+
+
+def _as_texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a list of texts, got a single string")
+    if isinstance(X, pd.DataFrame):
+        raise ValueError("expected a list or Series of texts, got a DataFrame")
+    return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in X]
+
+
+class StanceModel(ClassifierMixin, BaseEstimator):
+    """Word + character n-gram TF-IDF with a logistic regression; sklearn-style fit/predict/predict_proba.
+
+    ``fit(X, y)`` takes a list of n texts and n labels; ``predict_proba(X)`` returns an (n, n_classes)
+    array in the order of ``classes_``. Learned attributes: ``pipeline_``, ``classes_``.
+    """
+
+    def __init__(self, C: float = 4.0, word_ngram_range: tuple = (1, 2), char_ngram_range: tuple = (2, 5),
+                 class_weight: str | None = "balanced", max_iter: int = 5000, random_state: int = 0):
+        self.C = C
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y) -> "StanceModel":
+        """Fit on texts X and labels y; return self."""
+        texts, labels = _as_texts(X), [str(v) for v in y]
+        if len(texts) != len(labels):
+            raise ValueError(f"StanceModel.fit: {len(texts)} texts but {len(labels)} labels")
+        if len(set(labels)) < 2:
+            raise ValueError(f"StanceModel.fit needs at least two labels, got {sorted(set(labels))}")
+        features = FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), sublinear_tf=True, min_df=1,
+                                     token_pattern=r"(?u)\b\w[\w'’]*\b", lowercase=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range),
+                                     sublinear_tf=True, lowercase=True)),
+        ])
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                 random_state=self.random_state)
+        self.pipeline_ = Pipeline([("features", features), ("clf", clf)]).fit(texts, labels)
+        self.classes_ = self.pipeline_.classes_
+        return self
+
+    def _check(self):
+        if not hasattr(self, "pipeline_"):
+            raise ValueError("this StanceModel is not fitted yet: call fit(texts, labels) first")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order."""
+        self._check()
+        texts = _as_texts(X)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self.pipeline_.predict_proba(texts)
+
+    def predict(self, X) -> np.ndarray:
+        """Return the most probable label of each text."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.array([], dtype=object)
+
+    def explain(self, texts: Sequence[str], labels: Sequence[str], top: int = 3) -> list[list[tuple[str, float]]]:
+        """Return, per text, the word n-grams present in it that most support its given label."""
+        self._check()
+        union = self.pipeline_.named_steps["features"]
+        word = dict(union.transformer_list)["word"]
+        clf = self.pipeline_.named_steps["clf"]
+        names = word.get_feature_names_out()
+        n_word = len(names)
+        coef = clf.coef_[:, :n_word]
+        if coef.shape[0] == 1:  # binary: one row for classes_[1]
+            coef = np.vstack([-coef[0], coef[0]])
+        Xw = word.transform(_as_texts(texts)).tocsr()
+        out = []
+        index = {c: i for i, c in enumerate(self.classes_)}
+        for r, label in enumerate(labels):
+            row = Xw.getrow(r)
+            if label not in index or row.nnz == 0:
+                out.append([])
+                continue
+            contrib = row.data * coef[index[label], row.indices]
+            order = np.argsort(-contrib, kind="stable")[:top]
+            out.append([(names[row.indices[j]], round(float(contrib[j]), ROUND)) for j in order if contrib[j] > 0])
+        return out
+
+
+def _resolve_training(cb: Codebook, name: str) -> Path | None:
+    p = Path(name)
+    candidates = [p] if p.is_absolute() else [Path(cb.path).parent / p, Path.cwd() / p, PROJECT_ROOT / p]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def training_data(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
+    """Return the labelled texts the model learns from: columns text, stance, group (doc_id or 'examples')."""
+    cb = load_codebook(target)
+    frames = []
+    for name in cb.training_data:
+        path = _resolve_training(cb, name)
+        if path is None:
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        text_col = next((c for c in ("sentence", "quote", "text") if c in df.columns), None)
+        if text_col is None or "stance" not in df.columns:
+            raise ValueError(f"{path}: training data needs a sentence, quote or text column and a stance column")
+        df = df[df["stance"].isin(cb.labels) & (df[text_col].str.strip() != "")]
+        frames.append(pd.DataFrame({"text": df[text_col].values, "stance": df["stance"].values,
+                                    "group": df["doc_id"].values if "doc_id" in df.columns else path.stem}))
+    ex = [(t, lab) for lab in cb.labels for t in cb.examples.get(lab, [])]
+    if ex:
+        frames.append(pd.DataFrame({"text": [t for t, _ in ex], "stance": [lab for _, lab in ex], "group": "examples"}))
+    if not frames:
+        return pd.DataFrame(columns=["text", "stance", "group"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@lru_cache(maxsize=8)
+def _fitted(path: str, stamp: tuple) -> StanceModel:
+    data = training_data(load_codebook(path))
+    if data["stance"].nunique() < 2:
+        raise ValueError(f"{path}: the codebook has too few labelled examples to train a model")
+    return StanceModel().fit(data["text"], data["stance"])
+
+
+def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
+    """Return the StanceModel trained on the codebook's training data and examples (cached)."""
+    cb = load_codebook(target)
+    stamp = tuple((str(p), p.stat().st_mtime) for p in (_resolve_training(cb, n) for n in cb.training_data) if p)
+    if isinstance(target, Codebook) and not Path(cb.path).is_file():
+        data = training_data(cb)
+        return StanceModel().fit(data["text"], data["stance"])
+    return _fitted(cb.path, stamp)
+
+
+# =========================================================================== combining rules and model
+
+RULE_CONFIDENCE = 0.3   # a rule decision at least this confident stands
+MODEL_PROBABILITY = 0.5  # the model decides a cue-less unit only when this sure
+
+
+def _model_columns(cb: Codebook, model: StanceModel, texts: list[str]) -> tuple[list[str], list[float]]:
+    proba = model.predict_proba(texts)
+    if not len(proba):
+        return [], []
+    best = np.argmax(proba, axis=1)
+    return [str(model.classes_[i]) for i in best], [round(float(proba[r, i]), ROUND) for r, i in enumerate(best)]
+
+
+def _model_evidence(model: StanceModel, texts: list[str], labels: list[str], offsets: list[int]) -> list[list[dict]]:
+    out = []
+    for text, offset, terms in zip(texts, offsets, model.explain(texts, labels)):
+        ev = []
+        for term, weight in terms:
+            m = re.search(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in term.split()) + r"(?!\w)", text, re.IGNORECASE)
+            if m:
+                ev.append({"text": m.group(), "start": offset + m.start(), "end": offset + m.end(),
+                           "role": "model_term", "label": "", "weight": weight})
+        out.append(sorted(ev, key=lambda d: (d["start"], d["end"])))
+    return out
+
+
+def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str) -> pd.DataFrame:
+    """Turn a rule-scored table into the rules, model or combined decision (in place on a copy)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
+    df = df.copy()
+    df["rule_stance"] = df["stance"]
+    df["decided_by"] = "rules"
+    if method == "rules" or df.empty:
+        df["method"] = method
+        return df
+    model = fitted_model(cb)
+    m_label, m_prob = _model_columns(cb, model, texts)
+    df["model_stance"], df["model_probability"] = m_label, m_prob
+    if method == "model":
+        use_model = np.ones(len(df), dtype=bool)
+    else:
+        rule_side = (df["stance"] != cb.neutral) & (df["confidence"] >= RULE_CONFIDENCE)
+        model_side = (df["model_stance"] != cb.neutral) & (df["model_probability"] >= MODEL_PROBABILITY)
+        use_model = (~rule_side & model_side).to_numpy()
+    idx = np.flatnonzero(use_model)
+    if len(idx):
+        labels = [m_label[i] for i in idx]
+        starts = df["start"].to_numpy()
+        ev = _model_evidence(model, [texts[i] for i in idx], labels, [int(starts[i]) for i in idx])
+        stance, conf, evidence, by = (df["stance"].tolist(), df["confidence"].tolist(),
+                                      df["evidence"].tolist(), df["decided_by"].tolist())
+        for j, i in enumerate(idx):
+            stance[i], conf[i], evidence[i], by[i] = labels[j], m_prob[i], ev[j], "model"
+        df["stance"], df["confidence"], df["evidence"], df["decided_by"] = stance, conf, evidence, by
+    df["method"] = method
+    return df
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["evidence_text"] = [_evidence_text(ev) for ev in df["evidence"]]
+    return df.sort_values(["doc_id", "start", "end"], kind="stable").reset_index(drop=True)
+
+
+# =========================================================================== public taggers
+
+
+def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method: str = "rules") -> pd.DataFrame:
+    """Return one row per sentence: doc_id, sent_id, start, end, role, sentence, stance, confidence,
+    score_<label>, anchored, hedged, reported, evidence (cue words with offsets), evidence_text, method."""
+    cb = load_codebook(target)
+    df, _ = _rule_sentences(cb, parsed)
+    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method))
+
+
+_QUOTE_OUT = ["stance", "confidence", "anchored", "hedged", "reported", "evidence"]
+
+
+def _locate_quotes(quotes: pd.DataFrame, text_of) -> pd.DataFrame:
+    """Fill missing start/end by finding the quote text in its article."""
+    q = quotes.copy()
+    for col in ("start", "end"):
+        if col not in q.columns:
+            q[col] = np.nan
+    starts, ends = [], []
+    for rec in q.itertuples(index=False):
+        s, e = getattr(rec, "start"), getattr(rec, "end")
+        if pd.isna(s) or pd.isna(e):
+            text, quote = text_of(rec.doc_id), str(getattr(rec, "quote", "") or "")
+            i = text.find(quote) if quote else -1
+            s, e = (i, i + len(quote)) if i >= 0 else (-1, -1)
+        starts.append(int(s))
+        ends.append(int(e))
+    q["start"], q["end"] = starts, ends
+    return q
+
+
+def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEFAULT_TARGET,
+               method: str = "rules") -> pd.DataFrame:
+    """Return the quotation table with stance, confidence, score_<label>, anchored, hedged, reported,
+    evidence, evidence_text and method added (a quote is scored on its own words, anchored by its context)."""
+    cb = load_codebook(target)
+    if "doc_id" not in quotes.columns or ("quote" not in quotes.columns and "start" not in quotes.columns):
+        raise ValueError("tag_quotes needs a quotation table with doc_id and quote (or start/end) columns")
+    text_of = _text_getter(parsed)
+    q = _locate_quotes(quotes.reset_index(drop=True), text_of)
+    if "quote" not in q.columns:
+        q["quote"] = [text_of(d)[s:e] if s >= 0 else "" for d, s, e in zip(q["doc_id"], q["start"], q["end"])]
+    sents = _sentence_roles(parsed)
+    spans_of = {d: list(zip(g["start"].astype(int), g["end"].astype(int))) for d, g in sents.groupby("doc_id")}
+    negator_rx = re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cb.cues if c.kind == "negator")
+                            or r"(?!x)x", re.IGNORECASE)
+    cols: dict[str, list] = defaultdict(list)
+    cache: dict[str, _DocMatches] = {}
+    has_cue = "cue" in q.columns
+    for rec in q.itertuples(index=False):
+        doc_id, s, e = rec.doc_id, int(rec.start), int(rec.end)
+        text = text_of(doc_id)
+        if s < 0 or e <= s or e > len(text):
+            sc, anchored = _SpanScore({lab: 0.0 for lab in cb.sides}, [], False, False, 0), False
+        else:
+            dm = cache.get(doc_id)
+            if dm is None:
+                dm = cache[doc_id] = _match_doc(cb, text)
+            spans = spans_of.get(doc_id, [])
+            k = max(0, bisect.bisect_right([a for a, _ in spans], s) - 1)
+            ctx = spans[max(0, k - cb.anchor_scope):k + 1]
+            anchored = _any_in(dm.anchors, s, e) or any(_any_in(dm.anchors, a, b) for a, b in ctx)
+            verb = str(getattr(rec, "cue", "") or "") if has_cue else ""
+            denied = bool(verb) and bool(negator_rx.fullmatch(verb.strip()))
+            sc = _score_span(cb, dm, s, e, anchored, negate_all=denied)
+        label, conf = _decide(cb, sc.scores, sc.hedged)
+        for name, value in (("stance", label), ("confidence", conf), ("anchored", anchored),
+                            ("hedged", sc.hedged), ("reported", sc.reported), ("evidence", sc.evidence)):
+            cols[name].append(value)
+        for lab in cb.sides:
+            cols[f"score_{lab}"].append(sc.scores[lab])
+    out = q.drop(columns=[c for c in _QUOTE_OUT + [f"score_{lab}" for lab in cb.sides] if c in q.columns])
+    for name in ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + _QUOTE_OUT[2:]:
+        out[name] = cols.get(name, [])
+    return _finish(_apply_method(cb, out, out["quote"].astype(str).tolist(), method))
+
+
+def _net(scores: dict[str, float], label: str) -> float:
+    others = [v for k, v in scores.items() if k != label]
+    return max(0.0, scores.get(label, 0.0) - (max(others) if others else 0.0))
+
+
+def _unit_strength(cb: Codebook, row) -> float:
+    """How much one tagged unit (sentence or quote) weighs for its label at aggregate level."""
+    if row["stance"] not in cb.sides:
+        return 0.0
+    if row.get("decided_by", "rules") == "model":
+        return float(row["confidence"])
+    scores = {lab: float(row.get(f"score_{lab}", 0.0) or 0.0) for lab in cb.sides}
+    return min(_net(scores, row["stance"]), 3.0)
+
+
+def _aggregate(cb: Codebook, totals: dict[str, float], min_total: float) -> tuple[str, float]:
+    """Return (label, confidence) for summed stance weights: a side, mixed, or neutral."""
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], cb.labels.index(kv[0])))
+    total = sum(totals.values())
+    if not ranked or total < min_total or total <= 0:
+        return cb.neutral, round(0.8 / (1.0 + total), ROUND)
+    top_label, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    agg = cb.aggregate
+    if cb.aggregate_labels and second >= agg["mixed_share"] * total and second >= agg["min_side"]:
+        return cb.aggregate_labels[0], round(1.0 - (top - second) / total, ROUND)
+    return top_label, round((top - second) / total * (1.0 - math.exp(-total / 2.0)), ROUND)
+
+
+def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
+    """Return one row per speaker (by speaker_id, else speaker) aggregated over all their quotations:
+    speaker_id, speaker, speaker_role, speaker_affiliation, n_quotes, n_docs, n_<label>, score_<label>,
+    stance (a side, mixed or neutral), confidence, doc_id/start/end/quote of the strongest quotation,
+    doc_ids, evidence, evidence_text."""
+    cb = load_codebook(target)
+    q = quote_stances.copy()
+    if "stance" not in q.columns:
+        raise ValueError("tag_speakers needs a tagged quotation table (the output of tag_quotes)")
+    key = q["speaker_id"] if "speaker_id" in q.columns else pd.Series([""] * len(q), index=q.index)
+    name = q["speaker"] if "speaker" in q.columns else pd.Series([""] * len(q), index=q.index)
+    key = key.fillna("").astype(str)
+    name = name.fillna("").astype(str)
+    q["_key"] = [k if k.strip() else (n.strip() or "(unknown)") for k, n in zip(key, name)]
+    rows = []
+    for spk, g in q.sort_values(["doc_id", "start"], kind="stable").groupby("_key", sort=True):
+        recs = g.to_dict("records")
+        totals = {lab: 0.0 for lab in cb.sides}
+        strongest, best = recs[0], -1.0
+        evidence = []
+        for r in recs:
+            w = _unit_strength(cb, r)
+            if r["stance"] in totals:
+                totals[r["stance"]] += w
+                evidence += [dict(ev, doc_id=r["doc_id"]) for ev in r.get("evidence", []) or []
+                             if ev.get("role") in ("cue", "negated_cue", "model_term") and ev.get("label", "") in ("", r["stance"])]
+            if w > best:
+                strongest, best = r, w
+        label, conf = _aggregate(cb, totals, min_total=cb.decision["min_score"])
+        counts = Counter(r["stance"] for r in recs)
+        mode = lambda col: Counter(str(r.get(col, "") or "") for r in recs).most_common(1)[0][0]  # noqa: E731
+        rows.append({
+            "speaker_id": spk, "speaker": mode("speaker") if "speaker" in g else spk,
+            "speaker_role": mode("speaker_role") if "speaker_role" in g else "",
+            "speaker_affiliation": mode("speaker_affiliation") if "speaker_affiliation" in g else "",
+            "n_quotes": len(recs), "n_docs": g["doc_id"].nunique(),
+            **{f"n_{lab}": counts.get(lab, 0) for lab in cb.labels},
+            **{f"score_{lab}": round(totals[lab], ROUND) for lab in cb.sides},
+            "stance": label, "confidence": conf,
+            "doc_id": strongest["doc_id"], "start": int(strongest["start"]), "end": int(strongest["end"]),
+            "quote": strongest.get("quote", ""), "doc_ids": sorted(g["doc_id"].astype(str).unique().tolist()),
+            "evidence": evidence[:10],
+        })
+    cols = ["speaker_id", "speaker", "speaker_role", "speaker_affiliation", "n_quotes", "n_docs"] + \
+        [f"n_{lab}" for lab in cb.labels] + [f"score_{lab}" for lab in cb.sides] + \
+        ["stance", "confidence", "doc_id", "start", "end", "quote", "doc_ids", "evidence"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["evidence_text"] = [_evidence_text(ev) for ev in df["evidence"]]
+    return df.sort_values(["speaker_id"], kind="stable").reset_index(drop=True)
+
+
+def _inside(starts: list[int], ends: list[int], pos: int) -> bool:
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
+
+
+def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataFrame | None = None,
+                 target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
+    """Return one row per article: doc_id, start, end, title, stance (a side, mixed or neutral),
+    confidence, score_<label> (narrator + quotations, headline and lead weighted), narrator_<label>,
+    quotes_<label>, n_quotes_<label>, evidence (strongest cues with offsets), evidence_text, method."""
+    cb = load_codebook(target)
+    agg = cb.aggregate
+    text_of = _text_getter(parsed)
+    sents = sentence_stances.sort_values(["doc_id", "start"], kind="stable")
+    by_doc_s = {d: g.to_dict("records") for d, g in sents.groupby("doc_id", sort=True)}
+    by_doc_q: dict[str, list[dict]] = {}
+    if quote_stances is not None and len(quote_stances):
+        qs = quote_stances[quote_stances["start"] >= 0].sort_values(["doc_id", "start"], kind="stable")
+        by_doc_q = {d: g.to_dict("records") for d, g in qs.groupby("doc_id", sort=True)}
+    methods = sorted(set(sents["method"])) if "method" in sents.columns and len(sents) else ["rules"]
+    rows = []
+    for art in parsed.articles.sort_values("doc_id", kind="stable").itertuples(index=False):
+        doc_id = art.doc_id
+        srecs, qrecs = by_doc_s.get(doc_id, []), by_doc_q.get(doc_id, [])
+        q_starts, q_ends = [int(r["start"]) for r in qrecs], [int(r["end"]) for r in qrecs]
+        sent_starts = [int(r["start"]) for r in srecs]
+        pos_weight = []
+        n_body = 0
+        for r in srecs:
+            role = r.get("role", "body")
+            if role == "title":
+                pos_weight.append(agg["title_weight"])
+            elif role == "standfirst":
+                pos_weight.append(agg["lead_weight"])
+            else:
+                pos_weight.append(agg["lead_weight"] if n_body < agg["lead_sentences"] else agg["narrator_weight"])
+                n_body += 1
+        narrator = {lab: 0.0 for lab in cb.sides}
+        quoted = {lab: 0.0 for lab in cb.sides}
+        contrib: list[dict] = []
+        for r, pw in zip(srecs, pos_weight):
+            if r.get("decided_by", "rules") == "model":
+                inside = sum(1 for p in range(int(r["start"]), int(r["end"]), 8) if _inside(q_starts, q_ends, p))
+                if inside * 8 > (int(r["end"]) - int(r["start"])) / 2:
+                    continue
+                w = _unit_strength(cb, r) * pw
+                if w > 0:
+                    narrator[r["stance"]] += w
+                    contrib += [dict(ev, label=r["stance"], weight=round(w, ROUND), source="narrator")
+                                for ev in r["evidence"][:1]]
+                continue
+            own = {lab: 0.0 for lab in cb.sides}
+            cues = []
+            for ev in r.get("evidence", []) or []:
+                if ev.get("label") in own and ev.get("role") in ("cue", "negated_cue") \
+                        and not _inside(q_starts, q_ends, int(ev["start"])):
+                    own[ev["label"]] += float(ev["weight"])
+                    cues.append(ev)
+            label, _ = _decide(cb, own)
+            if label in own:
+                w = min(_net(own, label), 3.0) * pw
+                narrator[label] += w
+                contrib += [dict(ev, weight=round(float(ev["weight"]) * pw, ROUND), source="narrator")
+                            for ev in cues if ev["label"] == label]
+        n_quotes = Counter()
+        for r in qrecs:
+            if r["stance"] not in quoted:
+                continue
+            k = max(0, bisect.bisect_right(sent_starts, int(r["start"])) - 1)
+            pw = pos_weight[k] if pos_weight else 1.0
+            w = _unit_strength(cb, r) * agg["quote_weight"] * max(pw, 1.0)
+            quoted[r["stance"]] += w
+            n_quotes[r["stance"]] += 1
+            who = str(r.get("speaker", "") or "")
+            contrib += [dict(ev, weight=round(float(ev.get("weight", 0.0) or 0.0) * agg["quote_weight"], ROUND),
+                             source=f"quote: {who}" if who else "quote")
+                        for ev in r.get("evidence", []) or []
+                        if ev.get("role") in ("cue", "negated_cue", "model_term") and ev.get("label", "") in ("", r["stance"])]
+        totals = {lab: narrator[lab] + quoted[lab] for lab in cb.sides}
+        label, conf = _aggregate(cb, totals, agg["min_total"])
+        contrib.sort(key=lambda d: (-float(d.get("weight", 0.0)), d["start"]))
+        evidence = sorted(contrib[:8], key=lambda d: (d["start"], d["end"]))
+        text = text_of(doc_id)
+        rows.append({"doc_id": doc_id, "start": 0, "end": len(text), "title": getattr(art, "title", ""),
+                     "stance": label, "confidence": conf,
+                     **{f"score_{lab}": round(totals[lab], ROUND) for lab in cb.sides},
+                     **{f"narrator_{lab}": round(narrator[lab], ROUND) for lab in cb.sides},
+                     **{f"quotes_{lab}": round(quoted[lab], ROUND) for lab in cb.sides},
+                     **{f"n_quotes_{lab}": n_quotes.get(lab, 0) for lab in cb.sides},
+                     "evidence": evidence, "method": "+".join(methods)})
+    cols = ["doc_id", "start", "end", "title", "stance", "confidence"] + \
+        [f"{p}_{lab}" for p in ("score", "narrator", "quotes", "n_quotes") for lab in cb.sides] + ["evidence", "method"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["evidence_text"] = [_evidence_text(ev) for ev in df["evidence"]]
+    return df.reset_index(drop=True)
+
+
+def extract_quotes(parsed) -> pd.DataFrame:
+    """Return the quotation table from corelib.quotes; raise a clear error when it is not available."""
+    try:
+        from corelib import quotes as quotes_module
+    except ImportError as exc:  # the quotation module ships separately
+        raise ValueError(f"quotation extraction (corelib.quotes) is not available: {exc}") from None
+    return quotes_module.extract(parsed)
+
+
+def tag(parsed, level: str = "article", target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined",
+        quotes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the stance table at one level (sentence, quote, speaker or article) for a parsed corpus."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level '{level}': choose one of {', '.join(LEVELS)}")
+    cb = load_codebook(target)
+    if level == "sentence":
+        return tag_sentences(parsed, cb, method)
+    if quotes is None:
+        try:
+            quotes = extract_quotes(parsed)
+        except ValueError:
+            if level != "article":
+                raise
+            quotes = None
+    q = tag_quotes(parsed, quotes, cb, method) if quotes is not None else None
+    if level == "quote":
+        return q
+    if level == "speaker":
+        return tag_speakers(q, cb)
+    return tag_articles(parsed, tag_sentences(parsed, cb, method), q, cb)
+
+
+# =========================================================================== evaluation
+
+
+@dataclass
+class StanceEvaluation:
+    """Agreement of predicted with gold labels: per-class table, macro-F1, kappa, confusion matrix."""
+
+    labels: list[str]
+    per_class: pd.DataFrame
+    macro_f1: float
+    accuracy: float
+    kappa: float
+    confusion: pd.DataFrame
+    n: int
+    n_missing: int
+
+    def summary(self) -> str:
+        """Return a plain-text report."""
+        lines = [f"n={self.n} (missing predictions: {self.n_missing})", f"macro_f1: {self.macro_f1:.4f}",
+                 f"accuracy: {self.accuracy:.4f}", f"kappa: {self.kappa:.4f}", "", self.per_class.to_string(index=False),
+                 "", "confusion (rows gold, columns predicted):", self.confusion.to_string()]
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the per-class table followed by macro_f1, accuracy and kappa rows."""
+        extra = pd.DataFrame([{"label": k, "f1": v} for k, v in
+                              (("macro_f1", self.macro_f1), ("accuracy", self.accuracy), ("kappa", self.kappa))])
+        return pd.concat([self.per_class, extra], ignore_index=True)
+
+
+def _match_spans(gold: pd.DataFrame, pred: pd.DataFrame, threshold: float = 0.3) -> list[str]:
+    """Predicted label for each gold row, matching spans one-to-one by character overlap per document."""
+    out = []
+    by_doc = {d: g for d, g in pred.groupby("doc_id")}
+    for doc_id, g in gold.groupby("doc_id", sort=False):
+        p = by_doc.get(doc_id)
+        used: set[int] = set()
+        for rec in g.itertuples():
+            best, best_k = 0.0, None
+            if p is not None and rec.end > rec.start:
+                for k, (ps, pe) in enumerate(zip(p["start"], p["end"])):
+                    if k in used:
+                        continue
+                    ov = max(0, min(rec.end, pe) - max(rec.start, ps)) / (rec.end - rec.start)
+                    if ov > best:
+                        best, best_k = ov, k
+            if best_k is not None and best >= threshold:
+                used.add(best_k)
+                out.append((rec.Index, str(p["stance"].iloc[best_k])))
+            else:
+                out.append((rec.Index, "missing"))
+    return [lab for _, lab in sorted(out)]
+
+
+def align(gold: pd.DataFrame, pred: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Return (gold labels, predicted labels) for the labelled gold rows: by span overlap when both
+    tables have doc_id/start/end, else by doc_id (+ speaker_id or sent_id when both have it)."""
+    for name, df in (("gold", gold), ("pred", pred)):
+        if "stance" not in df.columns:
+            raise ValueError(f"the {name} table has no 'stance' column (columns: {', '.join(map(str, df.columns))})")
+    g = gold[gold["stance"].fillna("").astype(str).str.strip() != ""].reset_index(drop=True)
+    p = pred.copy()
+    p["stance"] = p["stance"].fillna("").astype(str).str.strip().str.lower()
+    g_labels = g["stance"].astype(str).str.strip().str.lower().tolist()
+    spans = {"doc_id", "start", "end"}
+    if spans <= set(g.columns) and spans <= set(p.columns) and not (g["start"].eq(0).all() and p["start"].eq(0).all()):
+        g = g.assign(start=pd.to_numeric(g["start"], errors="coerce").fillna(-1).astype(int),
+                     end=pd.to_numeric(g["end"], errors="coerce").fillna(-1).astype(int))
+        p = p.assign(start=pd.to_numeric(p["start"], errors="coerce").fillna(-1).astype(int),
+                     end=pd.to_numeric(p["end"], errors="coerce").fillna(-1).astype(int))
+        return g_labels, _match_spans(g, p)
+    keys = [k for k in ("doc_id", "speaker_id", "sent_id") if k in g.columns and k in p.columns]
+    if not keys:
+        raise ValueError("cannot align gold and predictions: give doc_id (and start/end) in both tables")
+    keyed = p.drop_duplicates(keys).set_index(keys)["stance"]
+    idx = pd.MultiIndex.from_frame(g[keys].astype(p[keys].dtypes.to_dict())) if len(keys) > 1 else g[keys[0]].astype(str)
+    if len(keys) == 1:
+        keyed.index = keyed.index.astype(str)
+    pred_labels = keyed.reindex(idx).fillna("missing").tolist()
+    return g_labels, [str(v) for v in pred_labels]
+
+
+def evaluate(gold, pred, labels: Sequence[str] | None = None) -> StanceEvaluation:
+    """Return per-class precision/recall/F1, macro-F1 (over labels present in gold), accuracy, Cohen's
+    kappa and the confusion matrix; ``gold``/``pred`` are label sequences or tables with ``stance``."""
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
+
+    if isinstance(gold, pd.DataFrame) or isinstance(pred, pd.DataFrame):
+        if not (isinstance(gold, pd.DataFrame) and isinstance(pred, pd.DataFrame)):
+            raise ValueError("give both gold and pred as tables, or both as label lists")
+        y_true, y_pred = align(gold, pred)
+    else:
+        y_true, y_pred = [str(v) for v in gold], [str(v) for v in pred]
+        if len(y_true) != len(y_pred):
+            raise ValueError(f"{len(y_true)} gold labels but {len(y_pred)} predictions")
+    if not y_true:
+        raise ValueError("no labelled gold rows to evaluate")
+    present = [lab for lab in (labels or sorted(set(y_true))) if lab in set(y_true)] or sorted(set(y_true))
+    all_labels = list(labels) if labels else sorted(set(y_true) | set(y_pred) - {"missing"})
+    all_labels += [lab for lab in sorted(set(y_true) | set(y_pred)) if lab not in all_labels]
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=all_labels, zero_division=0)
+    per = pd.DataFrame({"label": all_labels, "precision": np.round(p, ROUND), "recall": np.round(r, ROUND),
+                        "f1": np.round(f, ROUND), "support": s.astype(int)})
+    per = per[per["label"] != "missing"].reset_index(drop=True)
+    macro = float(np.mean([f[all_labels.index(lab)] for lab in present]))
+    cm = confusion_matrix(y_true, y_pred, labels=all_labels)
+    confusion = pd.DataFrame(cm, index=pd.Index(all_labels, name="gold"), columns=pd.Index(all_labels, name="pred"))
+    confusion = confusion.drop(index="missing", errors="ignore")
+    kappa = cohen_kappa_score(y_true, y_pred, labels=all_labels) if len(set(y_true) | set(y_pred)) > 1 else 1.0
+    acc = sum(a == b for a, b in zip(y_true, y_pred)) / len(y_true)
+    return StanceEvaluation(labels=all_labels, per_class=per, macro_f1=round(macro, ROUND), accuracy=round(acc, ROUND),
+                            kappa=round(float(kappa), ROUND), confusion=confusion, n=len(y_true),
+                            n_missing=sum(1 for v in y_pred if v == "missing"))
+
+
+def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return macro-F1 of rules, model and combined on labelled texts, folds grouped by document."""
+    cb = load_codebook(target)
+    data = training_data(cb) if data is None else data
+    rules = _rule_labels(cb, data["text"].tolist())
+    groups = sorted(set(data["group"]) - {"examples"})
+    preds = {"rules": list(rules[0]), "model": [""] * len(data), "combined": [""] * len(data)}
+    for g in groups:
+        test = (data["group"] == g).to_numpy()
+        model = StanceModel().fit(data.loc[~test, "text"], data.loc[~test, "stance"])
+        labels, probs = _model_columns(cb, model, data.loc[test, "text"].tolist())
+        for j, i in enumerate(np.flatnonzero(test)):
+            preds["model"][i] = labels[j]
+            r_side = rules[0][i] != cb.neutral and rules[1][i] >= RULE_CONFIDENCE
+            m_side = labels[j] != cb.neutral and probs[j] >= MODEL_PROBABILITY
+            preds["combined"][i] = rules[0][i] if r_side or not m_side else labels[j]
+    mask = (data["group"] != "examples").to_numpy()
+    y = data.loc[mask, "stance"].tolist()
+    rows = []
+    for name, pr in preds.items():
+        ev = evaluate(y, [pr[i] for i in np.flatnonzero(mask)], labels=cb.labels)
+        rows.append({"method": name, "macro_f1": ev.macro_f1, "accuracy": ev.accuracy, "kappa": ev.kappa, "n": ev.n})
+    return pd.DataFrame(rows)
+
+
+def _rule_labels(cb: Codebook, texts: list[str]) -> tuple[list[str], list[float]]:
+    """Rule labels for free-standing texts (each text its own document and anchor context)."""
+    labels, confs = [], []
+    for text in texts:
+        dm = _match_doc(cb, text)
+        sc = _score_span(cb, dm, 0, len(text), _any_in(dm.anchors, 0, len(text)))
+        lab, conf = _decide(cb, sc.scores, sc.hedged)
+        labels.append(lab)
+        confs.append(conf)
+    return labels, confs
+
+
+def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "rules") -> pd.DataFrame:
+    """Return stance, confidence and evidence for free-standing texts (offsets into each text)."""
+    cb = load_codebook(target)
+    texts = _as_texts(list(texts))
+    rows = []
+    for i, text in enumerate(texts):
+        dm = _match_doc(cb, text)
+        anchored = _any_in(dm.anchors, 0, len(text))
+        sc = _score_span(cb, dm, 0, len(text), anchored)
+        label, conf = _decide(cb, sc.scores, sc.hedged)
+        rows.append({"doc_id": i, "start": 0, "end": len(text), "text": text, "stance": label, "confidence": conf,
+                     **{f"score_{lab}": sc.scores[lab] for lab in cb.sides}, "anchored": anchored,
+                     "hedged": sc.hedged, "reported": sc.reported, "evidence": sc.evidence})
+    df = pd.DataFrame(rows, columns=["doc_id", "start", "end", "text", "stance", "confidence"] +
+                      [f"score_{lab}" for lab in cb.sides] + ["anchored", "hedged", "reported", "evidence"])
+    return _finish(_apply_method(cb, df, texts, method))
+
+
+def locate_gold_quotes(parsed, gold: pd.DataFrame) -> pd.DataFrame:
+    """Return a gold quotation table (doc_id, quote, stance) with start/end found in the article texts."""
+    text_of = _text_getter(parsed)
+    starts, ends = [], []
+    for doc_id, quote in zip(gold["doc_id"].astype(str), gold["quote"].astype(str)):
+        text = text_of(doc_id)
+        i = text.find(quote) if quote else -1
+        if i < 0:
+            flat = re.sub(r"\s+", " ", quote.strip())
+            m = re.search(r"\s+".join(re.escape(w) for w in flat.split(" ")), text) if flat else None
+            i, n = (m.start(), m.end() - m.start()) if m else (-1, 0)
+        else:
+            n = len(quote)
+        starts.append(i)
+        ends.append(i + n if i >= 0 else -1)
+    return gold.assign(start=starts, end=ends)
