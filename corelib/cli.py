@@ -172,6 +172,40 @@ def register_stance(sub) -> None:
 _REGISTRARS.append(register_stance)
 
 
+# --------------------------------------------------------------------------- report (corelib.report)
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run every notebook on the corpus; write executed notebooks, HTML pages, index.html and manifest.json."""
+    from corelib.report import run_report
+
+    manifest = run_report(args.corpus, args.out, target=args.target, group_by=args.by, n_topics=args.k,
+                          start=args.start, end=args.end, progress=not args.quiet)
+    failed = [r for r in manifest["notebooks"] if r["status"] != "ok"]
+    for r in failed:
+        print(f"corelib report: {r['notebook']} failed: {r['error']}", file=sys.stderr)
+    print(f"corelib report: {len(manifest['notebooks']) - len(failed)} of {len(manifest['notebooks'])} notebooks "
+          f"ran in {manifest['seconds']:.1f} s; open {args.out}/index.html")
+    return 1 if failed else 0
+
+
+def register_report(sub) -> None:
+    """Add the ``report`` subcommand."""
+    p = sub.add_parser("report", help="run every notebook on a corpus into an offline HTML report")
+    p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
+    p.add_argument("--out", required=True, help="output folder (created; files in it are overwritten)")
+    p.add_argument("--target", default="isis_resurgence",
+                   help="stance codebook: shipped name or path of a YAML codebook (default: isis_resurgence)")
+    p.add_argument("--by", default="outlet", help="article column to compare groups by (default: outlet)")
+    p.add_argument("--k", default="auto", help="number of topics, or 'auto' (default: auto)")
+    p.add_argument("--start", default="", help="first publication date, ISO (default: no bound)")
+    p.add_argument("--end", default="", help="last publication date, ISO (default: no bound)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_report)
+
+
+_REGISTRARS.append(register_report)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()

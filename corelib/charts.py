@@ -1,0 +1,415 @@
+"""Altair charts of the library's tables, aggregated in pandas first, deterministic, and rendered offline.
+
+Every ``*_chart`` function takes library tables and returns an ``altair`` chart whose inline data is a
+small aggregate (at most a few hundred rows), sorted, with fixed selection names, so the same tables
+give the same chart specification byte for byte. The matching ``*_table`` functions return the
+aggregates themselves. :func:`use_offline_renderer` makes charts display with no network: interactive
+Vega-Lite in JupyterLab, a static SVG (drawn by vl-convert) in nbconvert's HTML and in nbval.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from corelib.notebook_params import article_dates
+
+DATA = Path(__file__).parent / "data"
+WIDTH, HEIGHT = 460, 240
+UNKNOWN = "(unknown)"
+OTHER = "(other)"
+# fixed colours for the stance labels of the shipped codebooks; other labels get the default scheme
+STANCE_COLORS = {"resurgent": "#c0392b", "contained": "#2471a3", "mixed": "#8e44ad", "none": "#b3b6b7",
+                 "improving": "#2471a3", "deteriorating": "#c0392b", "support": "#1e8449", "oppose": "#c0392b"}
+RENDERER = "corelib_offline"
+# JupyterLab 4 renders Vega-Lite from this MIME type with the Vega it bundles (no network)
+LAB_MIME = "application/vnd.vegalite.v5+json"
+
+
+# --------------------------------------------------------------------------- rendering
+
+def render_bundle(spec: dict, **metadata) -> dict:
+    """Return the display bundle of a chart: the Vega-Lite spec for JupyterLab, a static SVG, a text label."""
+    from altair.vegalite.v6.display import svg_renderer
+
+    svg = svg_renderer(spec)["image/svg+xml"]
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    label = f"<chart: {title}>" if title else "<chart>"
+    return {LAB_MIME: spec, "image/svg+xml": svg, "text/plain": label}
+
+
+def use_offline_renderer() -> str:
+    """Register and enable the offline renderer (Vega-Lite + SVG bundle); return its name."""
+    if RENDERER not in alt.renderers.names():
+        alt.renderers.register(RENDERER, render_bundle)
+    alt.renderers.enable(RENDERER)
+    return RENDERER
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _label(series: pd.Series) -> pd.Series:
+    """Return the values as strings, with empty or missing values shown as '(unknown)'."""
+    out = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    return out.where(out != "", UNKNOWN)
+
+
+def _top(values: pd.Series, top: int) -> pd.Series:
+    """Keep the ``top`` most frequent values (ties by name) and fold the rest into '(other)'."""
+    counts = values.value_counts()
+    order = sorted(counts.index, key=lambda v: (-counts[v], v))
+    keep = set(order[:top])
+    return values.where(values.isin(keep), OTHER)
+
+
+def _count_axis(largest, **kwargs) -> alt.Axis:
+    """Return an axis for counts that never shows fractional ticks (explicit ticks when counts are small)."""
+    largest = int(largest) if pd.notna(largest) else 0
+    if largest <= 10:
+        return alt.Axis(values=list(range(0, max(largest, 1) + 1)), format="d", **kwargs)
+    return alt.Axis(tickMinStep=1, format="d", **kwargs)
+
+
+def _stance_scale(labels) -> alt.Scale:
+    labels = list(labels)
+    known = [lab for lab in STANCE_COLORS if lab in labels]
+    rest = sorted(lab for lab in labels if lab not in STANCE_COLORS)
+    domain = known + rest
+    fallback = ["#7f8c8d", "#d68910", "#17a589", "#a04000", "#5d6d7e"]
+    colours = [STANCE_COLORS.get(lab) or fallback[i % len(fallback)] for i, lab in enumerate(domain)]
+    return alt.Scale(domain=domain, range=colours)
+
+
+def periods(articles: pd.DataFrame, freq: str = "auto") -> pd.DataFrame:
+    """Return doc_id, period ('YYYY' or 'YYYY-MM'; '' when undated) and estimated for each article."""
+    dates = article_dates(articles)
+    dated = dates[dates["precision"] != ""]
+    if freq == "auto":
+        freq = "month" if len(dated) and (dated["precision"] != "year").all() else "year"
+    if freq not in ("year", "month"):
+        raise ValueError(f"freq must be 'year', 'month' or 'auto', got {freq!r}")
+    width = 7 if freq == "month" else 4
+    ok = (dates["precision"] != "") & ((dates["precision"] != "year") | (freq == "year"))
+    period = dates["date"].str[:width].where(ok, "")
+    return pd.DataFrame({"doc_id": dates["doc_id"], "period": period, "estimated": dates["estimated"]})
+
+
+# --------------------------------------------------------------------------- articles
+
+ARTICLE_SUMMARY = ["doc_id", "title", "outlet", "dateline_place", "published", "published_estimated", "author",
+                   "n_words", "duplicate_of"]
+
+
+def articles_table(articles: pd.DataFrame, top: int = 50) -> pd.DataFrame:
+    """Return one row per article (first ``top``): doc_id, title, outlet, dateline, date, author, words, duplicate_of."""
+    cols = [c for c in ARTICLE_SUMMARY if c in articles.columns]
+    return articles[cols].sort_values("doc_id").head(top).reset_index(drop=True)
+
+
+def duplicates_table(articles: pd.DataFrame) -> pd.DataFrame:
+    """Return doc_id, title, duplicate_of and the title of the earlier article, for flagged duplicates."""
+    cols = ["doc_id", "title", "duplicate_of", "duplicate_title"]
+    if "duplicate_of" not in articles.columns:
+        return pd.DataFrame(columns=cols)
+    dup = articles[articles["duplicate_of"].fillna("").astype(str) != ""]
+    titles = dict(zip(articles["doc_id"], articles["title"]))
+    out = dup.assign(duplicate_title=dup["duplicate_of"].map(titles).fillna(""))[cols]
+    return out.sort_values("doc_id").reset_index(drop=True)
+
+
+def count_table(df: pd.DataFrame, column: str, top: int = 20) -> pd.DataFrame:
+    """Return ``column`` and ``n``: the most frequent values (others folded into '(other)'), by count then name."""
+    if column not in df.columns:
+        raise ValueError(f"no column {column!r} in the table (columns: {', '.join(map(str, df.columns))})")
+    values = _top(_label(df[column]), top)
+    counts = values.value_counts()
+    out = pd.DataFrame({column: counts.index.astype(str), "n": counts.to_numpy(dtype="int64")})
+    out["_last"] = out[column].isin([OTHER, UNKNOWN])
+    out = out.sort_values(["_last", "n", column], ascending=[True, False, True]).drop(columns="_last")
+    return out.reset_index(drop=True)
+
+
+def count_chart(df: pd.DataFrame, column: str, title: str, top: int = 20, what: str = "articles") -> alt.Chart:
+    """Return a horizontal bar chart of how often each value of ``column`` occurs (most frequent first)."""
+    data = count_table(df, column, top).rename(columns={"n": what})
+    return alt.Chart(data, title=title).mark_bar(color="#2471a3").encode(
+        x=alt.X(f"{what}:Q", title=f"number of {what}", axis=_count_axis(data[what].max())),
+        y=alt.Y(f"{column}:N", sort=list(data[column]), title=None),
+        tooltip=[alt.Tooltip(f"{column}:N"), alt.Tooltip(f"{what}:Q")],
+    ).properties(width=WIDTH, height=alt.Step(18))
+
+
+def articles_over_time_table(articles: pd.DataFrame, freq: str = "auto") -> pd.DataFrame:
+    """Return period, date_basis ('stated'|'estimated') and articles: article counts per period."""
+    per = periods(articles, freq)
+    per = per[per["period"] != ""]
+    basis = per["estimated"].map({True: "estimated", False: "stated"})
+    out = (pd.DataFrame({"period": per["period"], "date_basis": basis}).value_counts()
+           .rename("articles").reset_index().sort_values(["period", "date_basis"]).reset_index(drop=True))
+    out["articles"] = out["articles"].astype("int64")
+    return out
+
+
+def articles_over_time_chart(articles: pd.DataFrame, freq: str = "auto") -> alt.Chart:
+    """Return a stacked bar chart of articles per period, split by whether the date is stated or estimated."""
+    data = articles_over_time_table(articles, freq)
+    return alt.Chart(data, title="Articles over time").mark_bar().encode(
+        x=alt.X("period:O", title="publication period", sort=sorted(data["period"].unique())),
+        y=alt.Y("sum(articles):Q", title="articles",
+                axis=_count_axis(data.groupby("period")["articles"].sum().max())),
+        color=alt.Color("date_basis:N", title="date", scale=alt.Scale(domain=["stated", "estimated"],
+                                                                      range=["#2471a3", "#aed6f1"])),
+        tooltip=["period:O", "date_basis:N", "articles:Q"],
+    ).properties(width=WIDTH, height=HEIGHT)
+
+
+def lengths_table(articles: pd.DataFrame, bin_words: int = 100) -> pd.DataFrame:
+    """Return bin_start, bin_end and articles: the number of articles per band of ``bin_words`` words."""
+    words = pd.to_numeric(articles["n_words"], errors="coerce").fillna(0).astype("int64")
+    start = (words // bin_words) * bin_words
+    counts = start.value_counts().sort_index()
+    return pd.DataFrame({"bin_start": counts.index.astype("int64"),
+                         "bin_end": (counts.index + bin_words).astype("int64"),
+                         "articles": counts.to_numpy(dtype="int64")}).reset_index(drop=True)
+
+
+def lengths_chart(articles: pd.DataFrame, bin_words: int = 100) -> alt.Chart:
+    """Return a histogram of article lengths in words."""
+    data = lengths_table(articles, bin_words)
+    return alt.Chart(data, title="Article length").mark_bar(color="#2471a3").encode(
+        x=alt.X("bin_start:Q", bin="binned", title="words in the article"),
+        x2="bin_end:Q",
+        y=alt.Y("articles:Q", title="articles", axis=_count_axis(data["articles"].max())),
+        tooltip=[alt.Tooltip("bin_start:Q", title="from"), alt.Tooltip("bin_end:Q", title="to"), "articles:Q"],
+    ).properties(width=WIDTH, height=HEIGHT)
+
+
+# --------------------------------------------------------------------------- quotations
+
+def speakers_table(quotes: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """Return speaker, speaker_affiliation, speaker_role, quotes, direct, indirect, partial, articles per speaker."""
+    cols = ["speaker", "speaker_affiliation", "speaker_role", "quotes", "direct", "indirect", "partial", "articles"]
+    if quotes.empty:
+        return pd.DataFrame(columns=cols)
+    q = quotes.assign(speaker=_label(quotes["speaker"]),
+                      speaker_affiliation=_label(quotes.get("speaker_affiliation", pd.Series("", index=quotes.index))),
+                      speaker_role=_label(quotes.get("speaker_role", pd.Series("", index=quotes.index))),
+                      kind=quotes.get("kind", pd.Series("", index=quotes.index)).astype(str))
+    rows = []
+    for speaker, g in q.groupby("speaker", sort=True):
+        rows.append({"speaker": speaker,
+                     "speaker_affiliation": _mode(g["speaker_affiliation"]),
+                     "speaker_role": _mode(g["speaker_role"]),
+                     "quotes": len(g),
+                     "direct": int((g["kind"] == "direct").sum()),
+                     "indirect": int((g["kind"] == "indirect").sum()),
+                     "partial": int((g["kind"] == "partial").sum()),
+                     "articles": int(g["doc_id"].nunique())})
+    out = pd.DataFrame(rows, columns=cols).sort_values(["quotes", "speaker"], ascending=[False, True])
+    return out.head(top).reset_index(drop=True)
+
+
+def _mode(values: pd.Series) -> str:
+    known = values[values != UNKNOWN]
+    if known.empty:
+        return UNKNOWN
+    counts = known.value_counts()
+    return sorted(counts.index, key=lambda v: (-counts[v], v))[0]
+
+
+def speakers_chart(quotes: pd.DataFrame, top: int = 15) -> alt.Chart:
+    """Return bars of the most quoted speakers, coloured by affiliation (click the legend to highlight one)."""
+    data = speakers_table(quotes, top)
+    pick = alt.selection_point(name="pick_affiliation", fields=["speaker_affiliation"], bind="legend")
+    return alt.Chart(data, title="Who is quoted most").mark_bar().encode(
+        x=alt.X("quotes:Q", title="quotations", axis=_count_axis(data["quotes"].max())),
+        y=alt.Y("speaker:N", sort=list(data["speaker"]), title=None),
+        color=alt.Color("speaker_affiliation:N", title="affiliation",
+                        sort=sorted(data["speaker_affiliation"].unique())),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.25)),
+        tooltip=["speaker:N", "speaker_affiliation:N", "speaker_role:N", "quotes:Q", "direct:Q", "indirect:Q",
+                 "partial:Q", "articles:Q"],
+    ).add_params(pick).properties(width=WIDTH, height=alt.Step(18))
+
+
+def affiliation_kinds_table(quotes: pd.DataFrame) -> pd.DataFrame:
+    """Return speaker_affiliation, kind and quotes: quotation counts per affiliation and kind."""
+    if quotes.empty:
+        return pd.DataFrame(columns=["speaker_affiliation", "kind", "quotes"])
+    q = pd.DataFrame({"speaker_affiliation": _label(quotes["speaker_affiliation"]), "kind": _label(quotes["kind"])})
+    out = q.value_counts().rename("quotes").reset_index()
+    out["quotes"] = out["quotes"].astype("int64")
+    return out.sort_values(["speaker_affiliation", "kind"]).reset_index(drop=True)
+
+
+def affiliation_kinds_chart(quotes: pd.DataFrame) -> alt.Chart:
+    """Return stacked bars of quotations per speaker affiliation, split by kind (direct, indirect, partial)."""
+    data = affiliation_kinds_table(quotes)
+    totals = data.groupby("speaker_affiliation")["quotes"].sum()
+    order = sorted(totals.index, key=lambda a: (-totals[a], a))
+    return alt.Chart(data, title="Quotations by affiliation and kind").mark_bar().encode(
+        x=alt.X("sum(quotes):Q", title="quotations", axis=_count_axis(max(totals, default=0))),
+        y=alt.Y("speaker_affiliation:N", sort=order, title=None),
+        color=alt.Color("kind:N", title="kind", sort=sorted(data["kind"].unique())),
+        tooltip=["speaker_affiliation:N", "kind:N", "quotes:Q"],
+    ).properties(width=WIDTH, height=alt.Step(20))
+
+
+# --------------------------------------------------------------------------- stance
+
+def stance_table(tagged: pd.DataFrame, by: str, stance: str = "stance", top: int = 15) -> pd.DataFrame:
+    """Return ``by``, stance, n and share: how the rows of each group split across stance labels."""
+    if by not in tagged.columns:
+        raise ValueError(f"no column {by!r} in the stance table (columns: {', '.join(map(str, tagged.columns))})")
+    if tagged.empty:
+        return pd.DataFrame(columns=[by, "stance", "n", "share"])
+    t = pd.DataFrame({by: _top(_label(tagged[by]), top), "stance": _label(tagged[stance])})
+    out = t.value_counts().rename("n").reset_index()
+    out["n"] = out["n"].astype("int64")
+    out["share"] = (out["n"] / out.groupby(by)["n"].transform("sum")).round(4)
+    return out.sort_values([by, "stance"]).reset_index(drop=True)
+
+
+def stance_chart(tagged: pd.DataFrame, by: str, stance: str = "stance", top: int = 15,
+                 title: str | None = None) -> alt.Chart:
+    """Return 100% stacked bars of the stance labels within each group of ``by`` (legend click highlights)."""
+    data = stance_table(tagged, by, stance, top)
+    totals = data.groupby(by)["n"].sum() if len(data) else pd.Series(dtype="int64")
+    order = sorted(totals.index, key=lambda g: (g == OTHER, -totals[g], g))
+    pick = alt.selection_point(name="pick_stance", fields=["stance"], bind="legend")
+    return alt.Chart(data, title=title or f"Stance by {by}").mark_bar().encode(
+        x=alt.X("n:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
+        y=alt.Y(f"{by}:N", sort=order, title=None),
+        color=alt.Color("stance:N", scale=_stance_scale(data["stance"].unique()), title="stance"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.25)),
+        tooltip=[f"{by}:N", "stance:N", "n:Q", alt.Tooltip("share:Q", format=".0%")],
+    ).add_params(pick).properties(width=WIDTH, height=alt.Step(20))
+
+
+def stance_over_time_table(tagged: pd.DataFrame, articles: pd.DataFrame, stance: str = "stance",
+                           freq: str = "auto") -> pd.DataFrame:
+    """Return period, stance and n: stance labels of the rows of ``tagged`` by their article's period."""
+    per = periods(articles, freq)
+    t = tagged[["doc_id", stance]].merge(per[["doc_id", "period"]], on="doc_id", how="left")
+    t = t[t["period"].fillna("") != ""]
+    if t.empty:
+        return pd.DataFrame(columns=["period", "stance", "n"])
+    out = pd.DataFrame({"period": t["period"], "stance": _label(t[stance])}).value_counts().rename("n").reset_index()
+    out["n"] = out["n"].astype("int64")
+    return out.sort_values(["period", "stance"]).reset_index(drop=True)
+
+
+def stance_over_time_chart(tagged: pd.DataFrame, articles: pd.DataFrame, stance: str = "stance",
+                           freq: str = "auto", title: str = "Stance over time") -> alt.Chart:
+    """Return stacked bars of stance labels per publication period."""
+    data = stance_over_time_table(tagged, articles, stance, freq)
+    return alt.Chart(data, title=title).mark_bar().encode(
+        x=alt.X("period:O", sort=sorted(data["period"].unique()), title="publication period"),
+        y=alt.Y("n:Q", title="count", axis=_count_axis(data.groupby("period")["n"].sum().max())),
+        color=alt.Color("stance:N", scale=_stance_scale(data["stance"].unique()), title="stance"),
+        tooltip=["period:O", "stance:N", "n:Q"],
+    ).properties(width=WIDTH, height=HEIGHT)
+
+
+# --------------------------------------------------------------------------- places and events
+
+@lru_cache(maxsize=1)
+def region_outline() -> dict:
+    """Return the GeoJSON outline of Iraq, Syria and their neighbours shipped in ``corelib/data``."""
+    return json.loads((DATA / "region.geojson").read_text(encoding="utf-8"))
+
+
+def places_table(mentions: pd.DataFrame, top: int = 200) -> pd.DataFrame:
+    """Return entity, governorate, lat, lon, mentions and articles for mentioned places with coordinates."""
+    cols = ["entity", "governorate", "lat", "lon", "mentions", "articles"]
+    if mentions.empty or "lat" not in mentions.columns:
+        return pd.DataFrame(columns=cols)
+    m = mentions.copy()
+    if "type" in m.columns:
+        m = m[m["type"] == "place"]
+    m["lat"] = pd.to_numeric(m["lat"], errors="coerce")
+    m["lon"] = pd.to_numeric(m["lon"], errors="coerce")
+    m = m.dropna(subset=["lat", "lon"])
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    m["governorate"] = _label(m["governorate"]) if "governorate" in m.columns else UNKNOWN
+    rows = []
+    for entity, g in m.groupby("entity", sort=True):
+        rows.append({"entity": str(entity), "governorate": _mode(g["governorate"]),
+                     "lat": round(float(g["lat"].iloc[0]), 4), "lon": round(float(g["lon"].iloc[0]), 4),
+                     "mentions": len(g), "articles": int(g["doc_id"].nunique())})
+    out = pd.DataFrame(rows, columns=cols).sort_values(["mentions", "entity"], ascending=[False, True])
+    return out.head(top).reset_index(drop=True)
+
+
+def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
+    """Return a map: outlines of Iraq, Syria and neighbours, with circles at places sized by mentions."""
+    outline = region_outline()
+    features = sorted(outline["features"], key=lambda f: (f["properties"]["role"] != "neighbour",
+                                                         f["properties"]["iso_a3"]))
+    land = alt.Chart(alt.Data(values=features), title="Places mentioned").mark_geoshape(
+        stroke="white", strokeWidth=0.8).encode(
+        color=alt.Color("properties.role:N", scale=alt.Scale(domain=["focus", "neighbour"],
+                                                             range=["#e5e8e8", "#f4f6f6"]), legend=None),
+        tooltip=[alt.Tooltip("properties.name:N", title="country")],
+    )
+    data = places_table(mentions, top)
+    pick = alt.selection_point(name="pick_place", fields=["entity"], on="pointerover", clear="pointerout")
+    dots = alt.Chart(data).mark_circle(color="#c0392b", stroke="white", strokeWidth=0.5).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        size=alt.Size("mentions:Q", title="mentions", scale=alt.Scale(range=[30, 900])),
+        opacity=alt.condition(pick, alt.value(0.95), alt.value(0.6)),
+        tooltip=["entity:N", "governorate:N", "mentions:Q", "articles:Q",
+                 alt.Tooltip("lat:Q", format=".3f"), alt.Tooltip("lon:Q", format=".3f")],
+    ).add_params(pick)
+    return alt.layer(land, dots).project(type="mercator").properties(width=WIDTH, height=380)
+
+
+def events_table(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return date, event_type, events, killed and wounded per day (or month) and event type.
+
+    An event without its own date takes its article's publication date when ``articles`` is given.
+    """
+    cols = ["date", "event_type", "events", "killed", "wounded"]
+    if events.empty:
+        return pd.DataFrame(columns=cols)
+    e = events.copy()
+    e["date"] = e.get("date", pd.Series("", index=e.index)).astype(object).where(lambda s: s.notna(), "").astype(str)
+    if articles is not None:
+        pub = article_dates(articles).set_index("doc_id")["date"]
+        missing = e["date"].str.strip() == ""
+        e.loc[missing, "date"] = e.loc[missing, "doc_id"].map(pub).fillna("")
+    e["date"] = e["date"].str[:10]
+    e = e[e["date"].str.match(r"^\d{4}-\d{2}")]
+    if e.empty:
+        return pd.DataFrame(columns=cols)
+    e["event_type"] = _label(e["event_type"])
+    for col in ("killed", "wounded"):
+        e[col] = pd.to_numeric(e.get(col, 0), errors="coerce").fillna(0).astype("int64")
+    out = e.groupby(["date", "event_type"], sort=True).agg(events=("doc_id", "size"), killed=("killed", "sum"),
+                                                           wounded=("wounded", "sum")).reset_index()
+    for col in ("events", "killed", "wounded"):
+        out[col] = out[col].astype("int64")
+    return out[cols]
+
+
+def events_timeline(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> alt.Chart:
+    """Return a timeline of events: killed (up) and wounded (down) per date, coloured by event type."""
+    data = events_table(events, articles)
+    long = data.melt(id_vars=["date", "event_type", "events"], value_vars=["killed", "wounded"],
+                     var_name="casualty", value_name="people")
+    long["signed"] = long["people"].where(long["casualty"] == "killed", -long["people"]).astype("int64")
+    long = long.sort_values(["date", "event_type", "casualty"]).reset_index(drop=True)
+    pick = alt.selection_point(name="pick_event_type", fields=["event_type"], bind="legend")
+    return alt.Chart(long, title="Attacks and casualties: killed (up), wounded (down)").mark_bar().encode(
+        x=alt.X("date:O", sort=sorted(long["date"].unique()), title="date"),
+        y=alt.Y("signed:Q", title="people", axis=alt.Axis(labelExpr="abs(datum.value)")),
+        color=alt.Color("event_type:N", title="event type", sort=sorted(long["event_type"].unique())),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
+        tooltip=["date:O", "event_type:N", "casualty:N", "people:Q", "events:Q"],
+    ).add_params(pick).properties(width=WIDTH, height=HEIGHT)
