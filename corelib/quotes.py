@@ -1,0 +1,1546 @@
+"""Quotations and their speakers: direct, partial and indirect speech with offsets into ``articles.text``.
+
+``extract(parsed)`` returns one row per quotation (columns in ``QUOTE_COLUMNS``):
+
+- ``quote`` is ``text[start:end]`` of the article text as read, without the surrounding quotation marks
+  and without a trailing comma (a final full stop inside the quotation is kept);
+- ``kind`` is ``direct`` (the words inside quotation marks), ``indirect`` (a reported clause:
+  ``X said (that) ...``, ``..., X said.``, ``according to X, ...``) or ``partial`` (a reported clause
+  that carries quoted fragments, or a quoted fragment inside a sentence of the reporter's own);
+- ``cue`` is the reporting verb as written (``said``, ``told``, ``according to``);
+- ``speaker`` is a full name with the title split off into ``speaker_title``, or an organisation, or an
+  unnamed source as the article describes it; pronouns, surnames and role nouns (``the colonel``,
+  ``the statement``) are resolved inside the article; ``speaker_id`` is the same for the same person
+  across articles; ``speaker_start``/``speaker_end`` locate the mention that attributes the quote.
+
+Reporting verbs, titles, role and organisation words are read from ``corelib/data/reporting_verbs.yaml``
+and ``corelib/data/speaker_titles.yaml``. The speaker's affiliation comes from
+``corelib.actors.affiliation_of`` when that module is available.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+import yaml
+
+from corelib.parse import Parsed, match_dateline
+
+DATA = Path(__file__).parent / "data"
+
+QUOTE_COLUMNS = ["doc_id", "quote_id", "quote", "start", "end", "kind", "cue", "speaker", "speaker_id",
+                 "speaker_title", "speaker_role", "speaker_affiliation", "speaker_start", "speaker_end",
+                 "sent_id"]
+
+MIN_FRAGMENT_WORDS = 4  # a quoted fragment no reporting verb points at needs this many words to count
+MAX_FRAME_WORDS = 4     # unquoted words beside quotes under one attribution before the row becomes a clause
+MAX_NP_TOKENS = 24      # longest speaker phrase read before or after a reporting verb
+QUOTED_ROLES = ("title", "standfirst", "body")
+
+
+# --------------------------------------------------------------------------- resources
+
+@dataclass(frozen=True)
+class _Lexicon:
+    cues: dict               # first word -> [(words tuple, lemma, class, takes_object)]
+    participles: frozenset   # the -ing forms: "..., adding that ...", "..., saying ..."
+    aux: frozenset
+    openers: frozenset
+    adjuncts: frozenset
+    statement_nouns: frozenset
+    opinion_nouns: frozenset
+    impersonal: dict
+    titles: tuple            # (words tuple, text, head), longest first
+    title_heads: dict        # lower title text -> head
+    title_last: frozenset    # last words of titles
+    branches: tuple
+    person_nouns: frozenset
+    org_nouns: frozenset
+    not_name: frozenset
+    particles: frozenset
+    suffixes: frozenset
+    adverbial: frozenset
+    abbrevs: frozenset
+    cue_words: re.Pattern    # any form of any reporting verb, for a quick test of a sentence
+
+
+def _words(items: Iterable[str]) -> frozenset:
+    items = list(items)
+    bad = [x for x in items if not isinstance(x, str)]
+    if bad:
+        raise ValueError(f"corelib/data word lists hold only words; got {bad!r} (quote on/no/yes in YAML)")
+    return frozenset(x.lower() for x in items)
+
+
+@lru_cache(maxsize=1)
+def _lex() -> _Lexicon:
+    with open(DATA / "reporting_verbs.yaml", encoding="utf-8") as fh:
+        verbs = yaml.safe_load(fh)
+    with open(DATA / "speaker_titles.yaml", encoding="utf-8") as fh:
+        spk = yaml.safe_load(fh)
+    cues: dict = {}
+    all_forms = []
+    for lemma, entry in verbs["verbs"].items():
+        for form in entry["forms"]:
+            words = tuple(form.lower().split())
+            cues.setdefault(words[0], []).append((words, lemma, entry["class"], bool(entry.get("object"))))
+            all_forms.append(form)
+    for lst in cues.values():
+        lst.sort(key=lambda c: -len(c[0]))
+    titles, heads = [], {}
+    for head, texts in spk["titles"].items():
+        for t in texts:
+            titles.append((tuple(t.split()), t, head))
+            heads[t.lower()] = head
+    titles.sort(key=lambda x: -len(x[0]))
+    abbrevs = set()
+    for line in (DATA / "abbreviations.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            abbrevs.add(line.lower())
+    alt = "|".join(re.escape(f) for f in sorted(set(all_forms), key=len, reverse=True))
+    return _Lexicon(
+        cues=cues,
+        participles=frozenset(w for w in cues if w.endswith("ing")),
+        aux=_words(verbs["auxiliaries"]),
+        openers=_words(verbs["clause_openers"]),
+        adjuncts=_words(verbs["adjunct_words"]),
+        statement_nouns=_words(w for s in verbs["statement_nouns"] for w in s.split()),
+        opinion_nouns=_words(verbs["opinion_nouns"]),
+        impersonal={k: v for k, v in verbs["impersonal_passive"].items()},
+        titles=tuple(titles),
+        title_heads=heads,
+        title_last=frozenset(t[0][-1] for t in titles),
+        branches=tuple(tuple(b.split()) for b in sorted(spk["branches"], key=lambda b: -len(b.split()))),
+        person_nouns=_words(w for s in spk["person_nouns"] for w in str(s).split()),
+        org_nouns=_words(spk["organisation_nouns"]),
+        not_name=frozenset(spk["not_name_words"]),
+        particles=_words(spk["name_particles"]),
+        suffixes=frozenset(spk["name_suffixes"]),
+        adverbial=_words(spk["adverbial_openers"]),
+        abbrevs=frozenset(abbrevs),
+        cue_words=re.compile(rf"\b(?:{alt}|according to)\b", re.IGNORECASE),
+    )
+
+
+_AFFILIATION_CACHE: dict = {}
+
+
+def _affiliation(text: str) -> str:
+    """Affiliation of a speaker from corelib.actors (another module), or '' while it is not there."""
+    if not text.strip():
+        return ""
+    if text in _AFFILIATION_CACHE:
+        return _AFFILIATION_CACHE[text]
+    try:
+        from corelib.actors import affiliation_of  # noqa: PLC0415 (optional, owned by actors)
+        value = affiliation_of(text) or ""
+    except Exception:  # the actors module is absent or failed: affiliation stays empty
+        value = ""
+    _AFFILIATION_CACHE[text] = str(value)
+    return _AFFILIATION_CACHE[text]
+
+
+# --------------------------------------------------------------------------- quotation marks
+
+_MARK = re.compile(r"``|''|[\"“”„«»‘’]")
+_D_OPEN = frozenset({"``", "“", "„", "«"})
+_D_CLOSE = frozenset({"''", "”", "»"})
+_LEFT_CTX = frozenset("([{—–-/:;“‘\"'")
+_RIGHT_CTX = frozenset(".,;:!?)]}—–-…”’\"'")
+
+
+@dataclass
+class _Quote:
+    qs: int          # first character of the quoted words
+    qe: int          # end of the quoted words (trailing comma and spaces removed)
+    raw_s: int       # just after the opening mark (or the paragraph start when it is missing)
+    raw_e: int       # at the closing mark (or the paragraph end when it is missing)
+    os: int          # opening mark start
+    ce: int          # closing mark end
+    para: int
+    chain: int       # pieces of one quotation that runs over paragraphs share a chain
+    used: bool = False
+
+
+def _scan_paragraph(text: str, ps: int, pe: int) -> list[tuple[int, int, int, int]]:
+    """Return (open_start, open_end, close_start, close_end) of the quotations inside one paragraph.
+
+    Marks are paired left to right; a mark that cannot pair is dropped, a quotation left open runs to
+    the paragraph end, so an unbalanced mark never reaches past its paragraph.
+    """
+    out: list[tuple[int, int, int, int]] = []
+    state = None  # ('d'|'s', open_start, open_end)
+    for m in _MARK.finditer(text, ps, pe):
+        i, j = m.span()
+        mk = m.group()
+        prev = text[i - 1] if i > ps else " "
+        nxt = text[j] if j < pe else " "
+        left = prev.isspace() or prev in _LEFT_CTX
+        right = nxt.isspace() or nxt in _RIGHT_CTX
+        if mk in ("‘", "’"):
+            if state and state[0] == "d":
+                continue  # nested single marks stay inside the double quotation
+            if mk == "‘":
+                if state is None and left and nxt.isalnum():
+                    state = ("s", i, j)
+            elif state and not nxt.isalnum() and not prev.isspace():
+                out.append((state[1], state[2], i, j))
+                state = None
+            continue
+        if mk in _D_OPEN:
+            role = "close" if (mk == "“" and right and not left) else "open"
+        elif mk in _D_CLOSE:
+            role = "open" if (left and not right) else "close"
+        else:
+            role = "open" if (left and not right) else "close" if (right and not left) else "either"
+        if state is None or state[0] == "s":
+            if role != "close":
+                state = ("d", i, j)
+            elif not out and state is None and any(c.isalpha() for c in text[ps:i]):
+                out.append((ps, ps, i, j))  # closing mark whose opening mark is missing
+        elif role != "open" or not left:
+            out.append((state[1], state[2], i, j))
+            state = None
+        else:
+            state = ("d", i, j)  # two opening marks: the first one was stray
+    if state and state[0] == "d":
+        out.append((state[1], state[2], pe, pe))
+    return out
+
+
+def _find_quotes(text: str, pars: list[tuple[int, int, int, str]]) -> list[_Quote]:
+    """Return the quotations of an article, paragraph by paragraph, trimmed of spaces and commas."""
+    quotes: list[_Quote] = []
+    chain = 0
+    open_chain = None
+    for n, (pid, ps, pe, role) in enumerate(pars):
+        spans = _scan_paragraph(text, ps, pe)
+        for k, (os_, oe, cs, ce) in enumerate(spans):
+            qs, qe = oe, cs
+            while qs < qe and text[qs].isspace():
+                qs += 1
+            while qe > qs and (text[qe - 1].isspace() or text[qe - 1] == ","):
+                qe -= 1
+            if qe <= qs or not any(c.isalnum() for c in text[qs:qe]):
+                continue
+            if k == 0 and open_chain is not None and os_ == ps:
+                cid = open_chain
+            else:
+                chain += 1
+                cid = chain
+            quotes.append(_Quote(qs, qe, oe, cs, os_, ce, n, cid))
+        open_chain = None
+        if spans and spans[-1][2] == pe and spans[-1][3] == pe and quotes and quotes[-1].para == n:
+            nxt = pars[n + 1] if n + 1 < len(pars) else None
+            if nxt is not None and text[nxt[1]:nxt[1] + 2].startswith(tuple(_D_OPEN) + ('"',)):
+                open_chain = quotes[-1].chain  # the next paragraph reopens this quotation
+    return quotes
+
+
+def _mask(text: str, quotes: list[_Quote]) -> str:
+    """Return ``text`` with quoted words replaced by '§' and marks normalised, same length."""
+    chars = list(text)
+    for q in quotes:
+        for i in range(q.raw_s, q.raw_e):
+            if chars[i] != "\n":
+                chars[i] = "§"
+        if q.os < q.raw_s:
+            chars[q.os:q.raw_s] = [" "] * (q.raw_s - q.os - 1) + ["“"]
+        if q.raw_e < q.ce:
+            chars[q.raw_e:q.ce] = ["”"] + [" "] * (q.ce - q.raw_e - 1)
+    return "".join(chars)
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=\w))*|[^\w\s§]")
+
+
+@dataclass
+class _Tok:
+    s: int
+    e: int
+    t: str
+    k: str   # 'q' quoted words, 'o' opening mark, 'c' closing mark, 'w' word, 'p' punctuation
+
+    @property
+    def low(self) -> str:
+        return self.t.lower()
+
+
+def _tokens(masked: str, s: int, e: int, abbrevs: frozenset) -> list[_Tok]:
+    out: list[_Tok] = []
+    for m in _TOKEN.finditer(masked, s, e):
+        t = m.group()
+        a, b = m.span()
+        if out and a < out[-1].e:
+            continue  # the full stop of an abbreviation, already in the previous token
+        if t[0] == "§":
+            k = "q"
+        elif t == "“":
+            k = "o"
+        elif t == "”":
+            k = "c"
+        elif t[0].isalnum() or t[0] == "_":
+            k = "w"
+            if b < e and masked[b] == "." and (len(t) == 1 and t.isupper() or "." in t or t.lower() in abbrevs):
+                b += 1
+                t += "."
+        else:
+            k = "p"
+        out.append(_Tok(a, b, t, k))
+    return out
+
+
+def _cap(t: str) -> bool:
+    if not t:
+        return False
+    if t[0].isupper():
+        return True
+    low = t.lower()
+    for p in ("al-", "el-", "ul-"):
+        if low.startswith(p) and len(t) > len(p) and t[len(p)].isupper():
+            return True
+    return False
+
+
+_STOP_BACK = frozenset({"that", "but", "while", "as", "because", "although", "though", "if", "when", "so",
+                        "since", "whereas", "until", "where", "whether", "than", "or", "nor", "yet", "and",
+                        "then", "after", "before", "once", "unless", "what", "whom"})
+_SKIP_BEFORE_CUE = frozenset({"has", "have", "had", "also", "later", "previously", "further", "then", "again",
+                              "earlier", "reportedly", "once", "would", "will", "may", "might", "could",
+                              "recently", "repeatedly", "publicly", "has also", "did", "does", "do", "not",
+                              "never", "always", "already", "last", "separately", "instead", "allegedly",
+                              "purportedly", "apparently", "reportedly", "only", "first", "just", "even"})
+_DETS = frozenset({"a", "an", "the", "this", "these", "those", "its", "his", "her", "their", "our", "my", "your",
+                   "some", "many", "several", "other", "another", "two", "three", "four", "five", "six", "both",
+                   "one", "most", "all", "no", "any", "each", "more", "few", "numerous", "various"})
+_BE = frozenset({"is", "was", "were", "are", "been", "be", "being", "'s", "’s"})
+_PREPS = frozenset({"in", "on", "at", "during", "to", "of", "for", "with", "by", "from", "about", "over", "after",
+                    "before", "via", "through", "into", "against", "amid", "under", "without", "within",
+                    "towards", "toward", "upon", "across", "around", "near", "as"})
+_REL = frozenset({"who", "which", "whose", "whom"})
+_TIME = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+                   "yesterday", "tonight", "week", "month", "year", "weekend", "morning", "evening", "night",
+                   "afternoon", "earlier", "later", "recently", "previously", "last", "this", "next", "on",
+                   "also", "meanwhile", "however", "now", "then"})
+_PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
+_DASHES = frozenset({"—", "–", "-", "―"})
+_ADDRESSEES = frozenset({"reporters", "journalists", "media", "press", "lawmakers", "parliament", "him", "her", "them",
+                         "us", "me", "audience", "crowd", "viewers", "listeners"})
+
+
+# --------------------------------------------------------------------------- speaker phrases
+
+@dataclass
+class _Mention:
+    text: str            # the words of the mention as written
+    start: int
+    end: int
+    kind: str            # person | org | description | statement | pronoun | nominal | unnamed
+    name: str = ""       # a person's name without title
+    title: str = ""
+    role: str = ""
+    head: str = ""       # the head noun, lower case (for "the colonel", "the statement")
+    definite: bool = False
+    plural: bool = False
+    resolved: "_Mention | None" = None
+
+    def keywords(self, lex: _Lexicon) -> set:
+        """Lower-case words of the title, role and phrase, and the head noun of the title."""
+        words = set(re.findall(r"[\w.]+", f"{self.title} {self.role} {self.text}".lower()))
+        words = {w.rstrip(".") for w in words} | words
+        words.add(_title_head(self.title, lex))
+        return words
+
+
+def _title_head(title: str, lex: _Lexicon) -> str:
+    """The noun a later mention uses for a title: 'Army Col.' -> 'colonel', 'Prime Minister' -> 'prime minister'."""
+    words = title.split()
+    for n in range(len(words)):
+        head = lex.title_heads.get(" ".join(words[n:]).lower())
+        if head:
+            return head
+    return ""
+
+
+def _last_name(name: str, lex: _Lexicon) -> str:
+    """The surname of a full name, without suffixes and articles: 'Myles B. Caggins III' -> 'caggins'."""
+    words = [w for w in name.split() if w not in lex.suffixes]
+    return _surname(words[-1]) if words else ""
+
+
+def _surname(word: str) -> str:
+    """A surname without its article: 'al-Abadi' -> 'abadi'."""
+    return re.sub(r"^(?:al|el|ul|as|ad|an|ar)-", "", word, flags=re.IGNORECASE).lower()
+
+
+def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
+    t = toks[i]
+    if t.k != "w" or not t.t.islower():
+        return False
+    low = t.low
+    if low in lex.aux or low in lex.cues:
+        return True
+    if low.endswith("ed") and len(low) > 4 and "-" not in low:
+        prev = toks[i - 1].low if i > 0 else ""
+        return prev not in _DETS and prev not in ("most", "very", "so-called", "well")
+    return False
+
+
+def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
+    """A phrase can name a speaker: a capitalised word, a pronoun, or a person/organisation noun."""
+    if not toks or len(toks) > MAX_NP_TOKENS:
+        return False
+    head_part = []
+    for t in toks:
+        if t.low in _REL or (t.low in ("speaking", "quoted", "cited", "familiar") and head_part):
+            break
+        head_part.append(t)
+    if any(t.k == "q" or t.k in ("o", "c") for t in head_part):
+        return False
+    if len(head_part) == 1 and head_part[0].low in _PRONOUNS:
+        return True
+    for n, t in enumerate(head_part):
+        if t.k != "w":
+            continue
+        if _cap(t.t) and not (n == 0 and t.low in _DETS | lex.adverbial):
+            return True
+        if t.low in lex.person_nouns or t.low in lex.org_nouns or t.low in lex.statement_nouns:
+            return True
+    return False
+
+
+def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
+    """Start index of the noun phrase that ends at token ``k`` (reading backwards, at most to ``lo``)."""
+    i = k
+    depth = 0
+    while i >= lo:
+        t = toks[i]
+        if t.t == ")":
+            depth += 1
+        elif t.t == "(":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0:
+            if t.k in ("q", "o", "c"):
+                break
+            if t.k == "p" and not (t.t in _DASHES and 0 < i < len(toks) - 1 and _cap(toks[i - 1].t)
+                                   and _cap(toks[i + 1].t)) and t.t not in ("’", "'", "&", "."):
+                break
+            if t.k == "w" and t.low in _STOP_BACK:
+                if t.low == "and" and i > lo and toks[i - 1].k == "w" and not (
+                        _cap(toks[i + 1].t) and not _cap(toks[i - 1].t)) and toks[i + 1].low not in _PRONOUNS:
+                    i -= 1
+                    continue
+                break
+        if k - i >= MAX_NP_TOKENS + 6:
+            break
+        i -= 1
+    start = i + 1
+    # a verb inside the stretch ends the phrase unless it sits in a relative clause (who requested ...)
+    rel_seen = False
+    cut = start
+    for n in range(start, k + 1):
+        if toks[n].low in _REL:
+            rel_seen = True
+        elif not rel_seen and _is_verbish(toks, n, lex):
+            cut = n + 1
+    start = cut
+    # time words before the subject: "Last week Jabar Yawar"
+    while start < k and toks[start].low in _TIME and toks[start + 1].k == "w":
+        start += 1
+    return start
+
+
+def _looks_name(toks: list[_Tok], lex: _Lexicon) -> bool:
+    words = [t for t in toks if t.k == "w"]
+    if not words or len(words) > 6:
+        return False
+    real = 0
+    for t in words:
+        if t.t in lex.suffixes or (len(t.t) == 2 and t.t.endswith(".")) or t.low in lex.particles:
+            continue
+        if not _cap(t.t) or t.low in _DETS:
+            return False
+        if t.t not in lex.not_name and t.low not in lex.org_nouns and t.low not in lex.title_heads:
+            real += 1
+    return real > 0
+
+
+def _looks_role(toks: list[_Tok], lex: _Lexicon) -> bool:
+    words = [t for t in toks if t.k == "w"]
+    if not words or len(words) > MAX_NP_TOKENS:
+        return False
+    if words[0].low in ("a", "an", "the") or words[0].low in lex.person_nouns:
+        return True
+    return any(t.low in lex.person_nouns or t.low in lex.title_heads for t in words)
+
+
+@dataclass
+class _NP:
+    lo: int                   # token range of the phrase (inclusive lo, exclusive hi)
+    hi: int
+    role_lo: int = -1         # apposition or fronted role phrase
+    role_hi: int = -1
+    name_lo: int = -1         # when the name is in the apposition ("The mayor of Khalis, Adi al-Khadran,")
+    name_hi: int = -1
+
+
+def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
+    """The speaker phrase that ends just before the reporting verb at token ``i``."""
+    k = i - 1
+    while k >= lo and toks[k].k == "w" and (toks[k].low in _SKIP_BEFORE_CUE or
+                                             (toks[k].low.endswith("ly") and toks[k].t.islower()
+                                              and len(toks[k].t) > 4)):
+        k -= 1
+    if k < lo:
+        return None
+    if toks[k].t == ",":
+        a_hi = k - 1
+        if a_hi < lo:
+            return None
+        c = a_hi
+        while c >= lo and toks[c].t != "," and toks[c].k not in ("q", "o", "c") and k - c <= 30:
+            c -= 1
+        if c > lo and toks[c].t == "," and c + 1 <= a_hi:
+            first = toks[c + 1]
+            if first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")):
+                # "A senior U.S. official, speaking on condition of anonymity, said"
+                h_lo = _collect_back(toks, c - 1, lo, lex)
+                if h_lo <= c - 1 and _np_ok(toks[h_lo:c], lex):
+                    return _NP(h_lo, c)
+        a_lo = _collect_back(toks, a_hi, lo, lex)
+        if a_lo > a_hi:
+            return None
+        if a_lo - 1 >= lo and toks[a_lo - 1].t == ",":
+            h_hi = a_lo - 2
+            h_lo = _collect_back(toks, h_hi, lo, lex) if h_hi >= lo else h_hi + 1
+            head, appos = toks[h_lo:h_hi + 1], toks[a_lo:a_hi + 1]
+            if head and _np_ok(head, lex):
+                if _looks_name(appos, lex) and not _looks_name(head, lex) and _looks_role(head, lex):
+                    return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
+                if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
+                    return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
+            return None
+        stretch = toks[a_lo:a_hi + 1]
+        if a_lo - 1 < lo or toks[a_lo - 1].k in ("c", "q") or toks[a_lo - 1].t in (",",):
+            if _looks_name(stretch, lex) or _np_ok(stretch, lex):
+                return _NP(a_lo, a_hi + 1)  # a stray comma before the verb
+        return None
+    if toks[k].k != "w" and toks[k].t != ")":
+        return None
+    start = _collect_back(toks, k, lo, lex)
+    if start > k or not _np_ok(toks[start:k + 1], lex):
+        return None
+    last = toks[k]
+    if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns | lex.org_nouns | \
+            lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]):
+        return None
+    np_ = _NP(start, k + 1)
+    # a fronted role: "President of KRG, Nechirvan Barzani warned"
+    if start - 2 >= lo and toks[start - 1].t == "," and _looks_name(toks[start:k + 1], lex):
+        r_hi = start - 2
+        r_lo = _collect_back(toks, r_hi, lo, lex)
+        role = toks[r_lo:r_hi + 1]
+        if role and role[0].low not in lex.adverbial and _looks_role(role, lex) and not _looks_name(role, lex) \
+                and (r_lo == lo or toks[r_lo - 1].t == ","):
+            np_.role_lo, np_.role_hi = r_lo, r_hi + 1
+    return np_
+
+
+def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
+    """The speaker phrase right after the verb in ``..., said Army Col. Myles Caggins, a spokesman.``"""
+    if j >= hi or toks[j].k != "w":
+        return None
+    first = toks[j]
+    if first.low in _PREPS or first.low in lex.adjuncts - _DETS - {"official", "state", "local"} and not _cap(first.t):
+        return None
+    if first.t.islower() and first.low not in ("a", "an", "the") and first.low not in lex.person_nouns:
+        return None
+    k = j
+    while k < hi and toks[k].k == "w" and (k == j or toks[k].low not in _STOP_BACK | lex.participles) \
+            and not (k > j and _is_verbish(toks, k, lex)):
+        k += 1
+        if k - j > MAX_NP_TOKENS:
+            return None
+    if k == j or not _np_ok(toks[j:k], lex):
+        return None
+    np_ = _NP(j, k)
+    if k + 1 < hi and toks[k].t == ",":
+        m = k + 1
+        while m < hi and not (toks[m].k == "p" and toks[m].t in ",.;:") and toks[m].k == "w" and \
+                toks[m].low not in lex.participles:
+            m += 1
+        if m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:"):
+            np_.role_lo, np_.role_hi = k + 1, m
+    return np_
+
+
+def _span_text(text: str, toks: list[_Tok], lo: int, hi: int) -> str:
+    return text[toks[lo].s:toks[hi - 1].e] if hi > lo else ""
+
+
+def _match_title(words: list[str], end: int, lex: _Lexicon) -> int:
+    """Start index of the longest title (with a service branch before it) that ends at ``words[end]``."""
+    best = -1
+    for tw, _, _ in lex.titles:
+        n = len(tw)
+        if end - n + 1 >= 0 and tuple(words[end - n + 1:end + 1]) == tw:
+            best = end - n + 1
+            break
+    if best < 0:
+        return -1
+    for bw in lex.branches:
+        n = len(bw)
+        if best - n >= 0 and tuple(words[best - n:best]) == bw:
+            return best - n
+    return best
+
+
+def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
+    """Read a speaker phrase: name, title and role of a person, or an organisation, or a description."""
+    if np_.name_lo >= 0:
+        main = toks[np_.name_lo:np_.name_hi]
+        role_toks = toks[np_.role_lo:np_.role_hi]
+    else:
+        main = toks[np_.lo:np_.hi]
+        role_toks = toks[np_.role_lo:np_.role_hi] if np_.role_lo >= 0 else []
+    s, e = main[0].s, main[-1].e
+    phrase = text[s:e]
+    role = text[role_toks[0].s:role_toks[-1].e] if role_toks else ""
+    role = re.sub(r"^(?:the|a|an)\s+", "", role, flags=re.IGNORECASE)
+    words = [t for t in main if t.k == "w"]
+    low0 = words[0].low if words else ""
+    if len(words) == 1 and low0 in _PRONOUNS:
+        return _Mention(phrase, s, e, "pronoun", head=low0, plural=_PRONOUNS[low0] == "plural")
+    # head noun: the last word before a relative clause or a prepositional phrase
+    head_words = []
+    for t in words:
+        if t.low in _REL or (head_words and (t.low in _PREPS or t.low in ("speaking", "published", "released",
+                                                                              "issued", "quoted", "cited"))):
+            break
+        head_words.append(t)
+    head = head_words[-1].low if head_words else low0
+    head = re.sub(r"[’']s$", "", head)
+    definite = low0 in ("the", "this", "these", "those")
+    if low0 in _DETS or not _cap(words[0].t):
+        if head in lex.statement_nouns:
+            return _Mention(phrase, s, e, "statement", head=head, definite=definite, role=role)
+        if head in lex.person_nouns or head in lex.title_heads:
+            plural = head.endswith("s") and head not in ("headquarters",) and not head.endswith("ss")
+            return _Mention(phrase, s, e, "nominal" if definite else "description", head=head,
+                            definite=definite, plural=plural, role=role)
+        return _Mention(phrase, s, e, "org", head=head, definite=definite, role=role)
+    # capitalised: a person's name after titles and role words, or an organisation
+    ws = [t.t for t in words]
+    i = len(ws) - 1
+    name_start = len(ws)
+    while i >= 0:
+        w = ws[i]
+        if w in lex.suffixes or (len(w) == 2 and w[1] == "." and w[0].isupper()) or \
+                (w.lower() in lex.particles and name_start < len(ws)):
+            name_start = i
+            i -= 1
+            continue
+        if not _cap(w) or w in lex.not_name or w.lower() in lex.org_nouns or "’" in w or "'" in w:
+            break
+        if w in lex.title_last or w.lower() in lex.title_heads:
+            t0 = _match_title(ws, i, lex)
+            prev_is_name = t0 == i and i > 0 and _cap(ws[i - 1]) and ws[i - 1] not in lex.not_name and \
+                ws[i - 1] not in lex.title_last and _match_title(ws, i - 1, lex) < 0 and name_start < len(ws)
+            if t0 >= 0 and not prev_is_name:
+                break
+        if w.isupper() and len(w) > 1 and not w.endswith("."):
+            break  # acronyms are organisations
+        name_start = i
+        i -= 1
+    name_words = ws[name_start:]
+    real = [w for w in name_words if w not in lex.suffixes and not (len(w) == 2 and w.endswith("."))]
+    if not real or (len(name_words) == 1 and name_words[0].lower() in lex.person_nouns):
+        return _Mention(phrase, s, e, "org", head=head, definite=definite, role=role)
+    name_tok_start = words[name_start]
+    name = text[name_tok_start.s:e]
+    title = ""
+    pre_end = name_start
+    t0 = _match_title(ws, name_start - 1, lex) if name_start > 0 else -1
+    if t0 >= 0:
+        title = " ".join(ws[t0:name_start])
+        pre_end = t0
+    premod = " ".join(ws[:pre_end])
+    premod = re.sub(r"^(?:The|the)\s+", "", premod)
+    if not title and premod:
+        # a title at the start of the role phrase: "Vice President of the Kurdistan Region"
+        pw = premod.split()
+        for n in range(len(pw), 0, -1):
+            if _match_title(pw, n - 1, lex) == 0:
+                title = " ".join(pw[:n])
+                break
+    if premod:
+        if t0 >= 0 and _title_head(title, lex) not in (
+                "general", "brigadier", "colonel", "major", "captain", "lieutenant", "sergeant", "admiral",
+                "commander", "doctor", "mr", "sheikh", "cleric"):
+            premod = f"{premod} {title}"
+        role = role or premod
+    return _Mention(phrase, s, e, "person", name=name, title=title, role=role, head=name.split()[-1].lower())
+
+
+# --------------------------------------------------------------------------- attributions in a unit
+
+@dataclass
+class _Att:
+    cue_lo: int
+    cue_hi: int
+    mode: str                         # lead | trail | inv | part | acc | none
+    np: _NP | None = None
+    content: tuple | None = None      # token range of an indirect/partial clause
+    direct: list = field(default_factory=list)   # quotes attributed directly
+    speaker_mode: str = "np"          # np | unit | context | impersonal
+    impersonal: str = ""
+    zone: int = -1                    # token index where this attribution's own words begin
+
+
+def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
+    t = toks[i]
+    if t.k != "w":
+        return None
+    low = t.low
+    if low == "according" and i + 1 < len(toks) and toks[i + 1].low == "to":
+        return (i + 2, "according to", "say", False)
+    if not t.t.islower() and not (i == 0 and low in lex.participles):
+        return None
+    for words, lemma, cls, obj in lex.cues.get(low, ()):
+        n = len(words)
+        if tuple(x.low for x in toks[i:i + n]) == words and all(x.k == "w" for x in toks[i:i + n]):
+            return (i + n, lemma, cls, obj)
+    return None
+
+
+def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> tuple[str, int]:
+    """What follows a verb's adjuncts (``said in a statement on Wednesday ...``): ('that', index of
+    'that'), ('quote', index of the quotation after ``,`` or ``:``), or ('', -1).
+
+    ``free`` is how many tokens of any kind may come first (the addressee of ``told``/``warned``).
+    """
+    n = 0
+    m = k
+    while m < hi and n <= 12:
+        t = toks[m]
+        if t.k == "w" and t.low == "that":
+            return "that", m
+        if t.k in ("o", "q") and m > k and toks[m - 1].t in (",", ":"):
+            return "quote", m
+        if t.k == "p" and t.t not in (",", ":", "’", "'", "-", "(", ")"):
+            return "", -1
+        if t.k in ("q", "o", "c"):
+            return "", -1
+        ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.adjuncts or \
+            t.low in lex.statement_nouns or t.low in lex.opinion_nouns or n < free
+        if t.k == "w" and (t.low in lex.aux or _is_verbish(toks, m, lex)) and n >= free:
+            return "", -1
+        if not ok:
+            return "", -1
+        n += 1
+        m += 1
+    return "", -1
+
+
+def _skip_object(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
+    """Skip the addressee after told/warned/assured: a capitalised run or a short noun phrase."""
+    m = k
+    if m < hi and toks[m].k == "w" and _cap(toks[m].t):
+        while m < hi and toks[m].k == "w" and (_cap(toks[m].t) or toks[m].low in ("reporters", "media")):
+            m += 1
+        return m
+    last = k
+    while m < hi and toks[m].k == "w" and m - k < 4 and toks[m].low != "that" and toks[m].low not in _PREPS \
+            and toks[m].low not in lex.aux and toks[m].low not in lex.openers - {"this", "these", "those"}:
+        if toks[m].low in _ADDRESSEES or toks[m].low in lex.person_nouns or toks[m].low in lex.org_nouns:
+            last = m + 1
+        m += 1
+    return last
+
+
+def _skip_adjuncts(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
+    """Skip time words and short prepositional phrases right after a verb (announced Thursday ...)."""
+    m = k
+    while m < hi and toks[m].k == "w" and toks[m].low in _TIME | {"on", "in", "at", "during", "late", "early"}:
+        if toks[m].low in ("in", "at", "during") and m + 1 < hi and toks[m + 1].low not in _TIME | _DETS:
+            break
+        m += 1
+    if m < hi and toks[m].t == "," and m > k:
+        m += 1
+    return m
+
+
+def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> bool:
+    if k >= hi or toks[k].k != "w":
+        return False
+    first = toks[k].low
+    if first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
+                 "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who"):
+        return False
+    if first in lex.openers and first not in ("its", "their", "this", "these", "those"):
+        return k + 1 < hi and toks[k + 1].k == "w"
+    for m in range(k + 1, min(hi, k + 12)):
+        t = toks[m]
+        if t.k == "p" and t.t not in ("-", "’", "'", "(", ")"):
+            break
+        if t.k == "w" and (t.low in lex.aux or t.low in ("won’t", "can’t", "don’t", "isn’t", "aren’t", "wasn’t",
+                                                         "cannot", "won't", "can't", "don't")):
+            if cls == "say":
+                return True
+            subject = toks[k:m]
+            return len(subject) <= 5 and not any(x.low in _PREPS or x.low in _REL or x.low == "that"
+                                                 for x in subject)
+        if cls != "say" and t.k == "w" and (t.low in _PREPS or t.low in _REL):
+            return False
+    if cls == "say":
+        return first not in lex.adjuncts or first in _DETS or _cap(toks[k].t)
+    return False
+
+
+def _unit_attributions(toks: list[_Tok], lex: _Lexicon) -> list[_Att]:
+    """Find every reporting verb of a sentence and read its speaker phrase and reported words."""
+    atts: list[_Att] = []
+    n = len(toks)
+    i = 0
+    while i < n:
+        hit = _cue_at(toks, i, lex)
+        if not hit:
+            i += 1
+            continue
+        j, lemma, cls, obj = hit
+        prev = toks[i - 1] if i > 0 else None
+        if prev is not None and prev.k == "w" and prev.low in _DETS and lemma != "according to":
+            i = j
+            continue
+        if j + 1 < n and toks[j].low == "to" and toks[j + 1].low in ("be", "have", "been"):
+            i = j  # "believed to have played", "said to be": not a quotation
+            continue
+        att = _Att(i, j, "none")
+        att.cls = cls  # type: ignore[attr-defined]
+        att.lemma = lemma  # type: ignore[attr-defined]
+        if lemma == "according to":
+            _read_according(toks, att, lex)
+        elif prev is not None and prev.low in _BE and not (j < n and toks[j].low == "by"):
+            # passive: only "it was announced (that) ..." is a quotation, by an unnamed source
+            if i >= 2 and toks[i - 2].low == "it" and lemma in lex.impersonal:
+                att.mode, att.speaker_mode, att.impersonal = "lead", "impersonal", lex.impersonal[lemma]
+                att.zone = i - 2
+                _read_after(toks, att, j, n, cls, False, lex)
+            else:
+                i = j
+                continue
+        elif toks[i].low in ("saying", "stating") and prev is not None and prev.low == "as" and \
+                _quoted_as(toks, i - 1, lex) is not None:
+            # "has quoted an Iraqi security report as saying that ..."
+            att.np = _quoted_as(toks, i - 1, lex)
+            att.mode, att.zone = "lead", att.np.lo - 1
+            _read_after(toks, att, j, n, cls, obj, lex)
+        elif toks[i].low in lex.participles and (prev is None or prev.t in (",", "—", "–") or prev.low in (
+                "instead", "also", "while", "before", "after", "by") or (prev.k == "w" and prev.low in
+                                                                           lex.statement_nouns)):
+            att.mode, att.speaker_mode = "part", "unit"
+            att.zone = i - 1 if prev is not None and prev.k == "p" else i
+            if prev is not None and prev.low in ("instead", "also", "while", "before", "after", "by"):
+                att.zone = i - 1 if i - 2 < 0 or toks[i - 2].k != "p" else i - 2
+            _read_after(toks, att, j, n, cls, obj, lex)
+        else:
+            np_ = _np_before(toks, i, 0, lex)
+            if np_ is not None and np_.lo > 0 and toks[np_.lo - 1].low == "what" and j < n and \
+                    toks[j].low in _BE:
+                att.mode, att.np, att.zone = "lead", np_, np_.lo - 1
+                att.content = (j + 1, n)
+            elif np_ is not None:
+                att.np = np_
+                first = np_.role_lo if 0 <= np_.role_lo < np_.lo else np_.lo
+                before = toks[:first]
+                if _only_adverbials(before, lex):
+                    att.mode, att.zone = "lead", 0 if not before else first
+                    _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
+                elif toks[first - 1].k in ("c", "q") or (toks[first - 1].t in (",", "—", "–", ":", "(") and
+                                                          _trail_ok(toks, j, obj, lex)):
+                    att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
+                else:
+                    # inside another clause ("added that it had warned ..."): no zone of its own
+                    att.mode = "lead"
+                    att.zone = first if toks[first - 1].k == "p" else -1
+                    _read_after(toks, att, j, n, cls, obj, lex)
+            elif prev is None or prev.k in ("c", "q") or prev.t in (",", "—", "–"):
+                np_ = _np_after(toks, j, n, lex)
+                if np_ is not None:
+                    att.mode, att.np, att.zone = "inv", np_, i - 1 if prev is not None and prev.k == "p" else i
+                elif prev is not None:
+                    att.mode, att.speaker_mode, att.zone = "trail", "context", i - 1 if prev.k == "p" else i
+                else:
+                    i = j
+                    continue
+            else:
+                i = j
+                continue
+        atts.append(att)
+        i = j
+    return atts
+
+
+def _quoted_as(toks: list[_Tok], as_i: int, lex: _Lexicon) -> _NP | None:
+    """The source in ``quoted/cited SOURCE as saying``."""
+    for q in range(as_i - 1, max(-1, as_i - 16), -1):
+        if toks[q].low in ("quoted", "quoting", "quotes", "cited", "citing", "cites"):
+            if q + 1 < as_i and _np_ok(toks[q + 1:as_i], lex):
+                return _NP(q + 1, as_i)
+            return None
+        if toks[q].k != "w":
+            return None
+    return None
+
+
+def _trail_ok(toks: list[_Tok], j: int, obj: bool, lex: _Lexicon) -> bool:
+    """After a trailing verb (``..., the colonel said Monday in a statement.``) there is no clause or object."""
+    n = len(toks)
+    k = _skip_object(toks, j, n, lex) if obj else j
+    while k < n and toks[k].k == "w" and toks[k].low in _TIME:
+        k += 1
+    if k >= n:
+        return True
+    t = toks[k]
+    if t.k in ("o", "q"):
+        return True
+    if t.k == "p":
+        return t.t in ",.;:!?—–)"
+    if t.low not in _PREPS:
+        return False
+    while k < n and not (toks[k].k == "p" and toks[k].t in ",;:—–") and toks[k].k not in ("o", "q"):
+        if toks[k].low == "that" or _is_verbish(toks, k, lex):
+            return False
+        k += 1
+    return True
+
+
+def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
+    """The words before a subject are only fronted adverbials (``On Sunday,``, ``Explaining that ...,``)."""
+    if not before:
+        return True
+    if before[-1].t != ",":
+        return len(before) == 1 and before[0].low in ("and", "but", "so", "yet", "meanwhile", "however")
+    pieces, cur = [], []
+    for t in before:
+        if t.t == ",":
+            if cur:
+                pieces.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    if cur:
+        pieces.append(cur)
+    if not pieces:
+        return True
+    first = pieces[0]
+    if first[0].k != "w":
+        return False
+    if first[0].low in lex.adverbial or first[0].low.endswith("ing") or len(first) <= 3:
+        return not any(t.k in ("q", "o", "c") for t in before) or first[0].low in lex.adverbial
+    return False
+
+
+def _read_according(toks: list[_Tok], att: _Att, lex: _Lexicon) -> None:
+    n = len(toks)
+    i, j = att.cue_lo, att.cue_hi
+    k = j
+    while k < n and not (toks[k].k == "p" and toks[k].t in ",.;:!?") and toks[k].k == "w":
+        k += 1
+    if k == j or not _np_ok(toks[j:k], lex):
+        return
+    att.np = _NP(j, k)
+    if i == 0 or _only_adverbials(toks[:i], lex):
+        if k < n and toks[k].t == ",":
+            att.mode, att.zone = "lead", 0 if i == 0 else i
+            att.content = (k + 1, n)
+    elif toks[i - 1].t in (",", "—", "–") or toks[i - 1].k in ("c", "q"):
+        att.mode, att.zone = "acc", i - 1 if toks[i - 1].k == "p" else i
+
+
+def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: bool, lex: _Lexicon,
+                parenthetical: bool = False) -> None:
+    """Read what follows a leading verb: quotations it introduces, or the reported clause."""
+    k = j
+    if k < hi and toks[k].k in ("o", "q"):
+        att.direct = _quotes_from(toks, k, hi)
+        return
+    if k + 1 < hi and toks[k].t in (",", ":") and toks[k + 1].k in ("o", "q"):
+        att.direct = _quotes_from(toks, k + 1, hi)
+        return
+    free = 0
+    if obj:
+        k2 = _skip_object(toks, k, hi, lex)
+        free = k2 - k
+    what, t = _find_that(toks, k, hi, lex, free)
+    if what == "quote":
+        att.direct = _quotes_from(toks, t, hi)
+        return
+    if t < 0 and cls == "fragment":
+        # "have conveyed their opinion that ...": a short object made of opinion nouns
+        for m in range(k, min(hi, k + 5)):
+            if toks[m].low == "that" and any(x.low in lex.opinion_nouns for x in toks[k:m]):
+                t = m
+                break
+    if t >= 0:
+        if t + 1 < hi:
+            att.content = (t + 1, hi)
+        return
+    if cls == "fragment":
+        return
+    k = k + free
+    if parenthetical and k < hi and toks[k].t == ",":
+        k += 1
+    else:
+        k = _skip_adjuncts(toks, k, hi, lex)
+    if k < hi and _clause_like(toks, k, hi, cls, lex):
+        att.content = (k, hi)
+
+
+def _quotes_from(toks: list[_Tok], k: int, hi: int) -> list[int]:
+    """Token indices of the quoted stretches that start at ``k`` and follow one another."""
+    out = []
+    m = k
+    while m < hi:
+        if toks[m].k == "q":
+            out.append(m)
+        elif toks[m].k not in ("o", "c") and not (toks[m].k == "p" and toks[m].t in ",.;:!?"):
+            break
+        m += 1
+    return out
+
+
+# --------------------------------------------------------------------------- one article
+
+@dataclass
+class _Row:
+    start: int
+    end: int
+    kind: str
+    cue: str
+    mention: _Mention | None
+    mention_mode: str     # np | context | unit | impersonal | repeat
+    sent_id: object
+    para: int
+    chain: int = 0
+    unit_subject: _Mention | None = None
+    impersonal: str = ""
+
+
+def _trim_clause(text: str, s: int, e: int, quotes_by_close: dict) -> tuple[int, int]:
+    """Trim a reported clause: spaces, the final full stop and commas outside quotation marks."""
+    while s < e and (text[s].isspace() or text[s] in ",:;—–-"):
+        s += 1
+    while e > s:
+        ch = text[e - 1]
+        if ch.isspace() or ch in ",;:—–-":
+            e -= 1
+        elif ch in ".!?" and (e - 1) not in quotes_by_close:
+            e -= 1
+        else:
+            break
+    if e > s and text[e - 1] == ")" and "(" not in text[s:e]:
+        e -= 1
+    return s, e
+
+
+def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
+              sents: list[tuple[int, int, int, int]], lex: _Lexicon) -> list[dict]:
+    """All quotations of one article as row dicts (speaker resolved)."""
+    pars = [p for p in pars if p[3] in QUOTED_ROLES]
+    if not pars:
+        return []
+    quotes = _find_quotes(text, pars)
+    masked = _mask(text, quotes)
+    by_raw = {q.raw_s: q for q in quotes}
+    close_pos = {q.raw_e: q for q in quotes}  # the closing mark of each quotation
+    # a dateline at the head of the first body paragraph is not part of any sentence
+    body_from = 0
+    for _, ps, pe, role in pars:
+        if role == "body":
+            dl = match_dateline(text[ps:pe])
+            if dl is not None and dl.end < pe - ps:
+                body_from = ps + dl.end
+            break
+    # sentences grouped by paragraph; sentences bridged by one quotation form one unit
+    sent_by_par: dict = {}
+    for sid, pid, ss, se in sents:
+        sent_by_par.setdefault(pid, []).append([max(ss, body_from) if ss < body_from <= se else ss, se, sid])
+    rows: list[_Row] = []
+    mentions: list[_Mention] = []
+    quote_rows: dict = {}   # id(quote) -> row
+    for n, (pid, ps, pe, role) in enumerate(pars):
+        units = sent_by_par.get(pid) or [[max(ps, body_from) if ps < body_from < pe else ps, pe, None]]
+        pq = [q for q in quotes if q.para == n]
+        merged: list[list] = []
+        for u in units:
+            if merged and any(q.os < merged[-1][1] and q.ce > u[0] and q.os < u[0] for q in pq):
+                merged[-1][1] = u[1]
+            else:
+                merged.append(list(u))
+        for us, ue, sid in merged:
+            uq = [q for q in pq if us <= q.qs < ue]
+            utext = masked[us:ue]
+            if not uq and not lex.cue_words.search(utext):
+                continue
+            toks = _tokens(masked, us, ue, lex.abbrevs)
+            if not toks:
+                continue
+            _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, n, rows, mentions, quote_rows)
+    return _resolve(doc_id, text, rows, mentions, quotes, quote_rows, lex)
+
+
+def _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, para, rows, mentions, quote_rows) -> None:
+    """Turn the attributions of one unit into rows (direct, partial, indirect)."""
+    nt = len(toks)
+    atts = [] if role == "title" else _unit_attributions(toks, lex)
+    qtok = {m: by_raw.get(toks[m].s) for m in range(nt) if toks[m].k == "q"}
+    quotes_by_close = {q.qe - 1: q for q in uq} | {q.raw_e - 1: q for q in uq} | {q.raw_e: q for q in uq}
+    for a in atts:
+        if a.np is not None:
+            a.mention = _mention(text, toks, a.np, lex)  # type: ignore[attr-defined]
+            mentions.append(a.mention)
+        else:
+            a.mention = None  # type: ignore[attr-defined]
+    # the subject of the unit, for participles ("..., saying ...") and fragments
+    subject = next((a.mention for a in atts if a.mention is not None and a.mode in ("lead", "trail", "inv")), None)
+    if subject is None and atts:
+        lo = 0
+        while lo < nt and toks[lo].k != "w":
+            lo += 1
+        # subject at the head of the main clause: skip fronted adverbial pieces
+        first_comma = next((m for m in range(nt) if toks[m].t == ","), -1)
+        if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex):
+            lo = first_comma + 1
+        hi = lo
+        while hi < nt and toks[hi].k == "w" and not _is_verbish(toks, hi, lex) and hi - lo < 12 and \
+                toks[hi].low not in lex.participles:
+            hi += 1
+        if hi > lo and _np_ok(toks[lo:hi], lex):
+            subject = _mention(text, toks, _NP(lo, hi), lex)
+            mentions.append(subject)
+    # zones: each attribution owns the stretch from its zone to the next one
+    atts.sort(key=lambda a: a.cue_lo)
+    claimed: set = set()
+
+    def add(s, e, kind, a, mention, mode):
+        if e <= s:
+            return
+        cue = _span_text(text, toks, a.cue_lo, a.cue_hi) if a is not None else ""
+        r = _Row(s, e, kind, cue, mention, mode, sid, para, unit_subject=subject,
+                 impersonal=a.impersonal if a is not None else "")
+        rows.append(r)
+        return r
+
+    def att_speaker(a):
+        if a.speaker_mode == "impersonal":
+            return None, "impersonal"
+        if a.speaker_mode == "unit":
+            prior = [b for b in atts if b.cue_lo < a.cue_lo and getattr(b, "mention", None) is not None]
+            if prior:
+                return prior[-1].mention, "np"
+            return subject, "np" if subject is not None else "context"
+        if a.mention is None:
+            return None, "context"
+        return a.mention, "np"
+
+    zones = sorted({a.zone for a in atts if a.mode != "none" and a.zone >= 0})
+
+    def zone_end(start: int) -> int:
+        for z in zones:
+            if z > start:
+                return z
+        return nt
+
+    for idx, a in enumerate(atts):
+        mention, mode = att_speaker(a)
+        if a.mode == "none":
+            continue
+        # quotations introduced by the verb ("said: “...”") or right before/after it ("“...,” he said")
+        direct = list(a.direct)
+        if a.mode in ("trail", "inv", "acc", "part"):
+            left = a.zone if a.zone >= 0 else a.cue_lo
+            prev_z = max([z for z in zones if z < left] + [0])
+            region = list(range(prev_z, left))
+            while region and toks[region[-1]].k == "p" and toks[region[-1]].t in ",—–:":
+                region.pop()
+            region_q = [m for m in region if toks[m].k == "q"]
+            ends_quote = bool(region) and toks[region[-1]].k in ("c", "q")
+            if a.mode != "part" and region:
+                frame = [m for m in region if toks[m].k == "w" and not (m == region[0] and toks[m].low in (
+                    "and", "but"))]
+                if ends_quote and region_q and len(frame) <= MAX_FRAME_WORDS:
+                    direct = region_q + direct
+                elif a.mode in ("trail", "inv", "acc") and a.np is not None and \
+                        len([m for m in region if toks[m].k == "w"]) >= 2:
+                    _clause_rows(text, toks, region[0], region[-1] + 1, a, mention, mode, qtok, quotes_by_close,
+                                 claimed, add, "indirect")
+            # a quotation that continues after the attribution: “A,” the colonel added, “B.”
+            k = a.cue_hi
+            if a.np is not None and a.mode == "inv":
+                k = a.np.role_hi if a.np.role_hi > 0 else a.np.hi
+            while k < nt and toks[k].k == "w" and (toks[k].low in lex.adjuncts or _cap(toks[k].t)
+                                                   or toks[k].low in _TIME) and k - a.cue_hi < 10:
+                k += 1
+            if k + 1 < nt and toks[k].t in (",", ":") and toks[k + 1].k in ("o", "q") and \
+                    zone_end(a.cue_lo) > k:
+                direct += _quotes_from(toks, k + 1, zone_end(a.cue_lo))
+        for m in direct:
+            q = qtok.get(m)
+            if q is None or id(q) in claimed:
+                continue
+            claimed.add(id(q))
+            r = add(q.qs, q.qe, "direct", a, mention, mode)
+            if r is not None:
+                r.chain = q.chain
+                quote_rows[id(q)] = r
+        if a.content is not None and not (a.zone < 0 and any(
+                b.content is not None and b is not a and b.content[0] <= a.cue_lo < b.content[1] for b in atts)):
+            cs, ce = a.content
+            ce = min(ce, zone_end(a.cue_lo if a.mode != "lead" or a.zone < 0 else max(a.zone, a.cue_lo)))
+            _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add,
+                         "indirect")
+    # quotations no verb points at
+    for m in range(nt):
+        q = qtok.get(m)
+        if q is None or id(q) in claimed:
+            continue
+        words = len(text[q.qs:q.qe].split())
+        fragment = any(t.k == "w" for t in toks[:m]) and not (m >= 2 and toks[m - 2].t in (":",))
+        if fragment or role == "title":
+            title_case = all(w[0].isupper() for w in re.findall(r"[A-Za-z][\w’'-]*", text[q.qs:q.qe])
+                             if w.lower() not in ("of", "the", "and", "in", "on", "for", "a", "to"))
+            if words < MIN_FRAGMENT_WORDS or title_case:
+                continue
+        elif words < 2:
+            continue
+        claimed.add(id(q))
+        kind = "direct"
+        mode = "context"
+        mention = None
+        if fragment and role != "title" and subject is not None and any(a.mention is not None for a in atts):
+            mention, mode = subject, "np"
+        r = add(q.qs, q.qe, kind, None, mention, mode)
+        if r is not None:
+            r.chain = q.chain
+            r.repeat = text[q.qs:q.qe] if fragment or role in ("title", "standfirst") else ""  # type: ignore
+            quote_rows[id(q)] = r
+
+
+def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add, kind) -> None:
+    """Rows for a reported clause: one indirect/partial row, plus a direct row for a quotation that
+    opens inside the clause and runs on into full sentences."""
+    if ce <= cs:
+        return
+    inner = [m for m in range(cs, ce) if toks[m].k == "q"]
+    # a quotation that runs on past a sentence end inside the clause becomes its own direct row
+    for m in inner:
+        q = qtok.get(m)
+        if q is None:
+            continue
+        body = text[q.qs:q.qe]
+        if re.search(r"[.!?…][\"”’]?\s+[A-Z“\"]", body):
+            cut = m - 1 if m - 1 >= cs and toks[m - 1].k == "o" else m
+            k = cut - 1
+            while k > cs and not (toks[k].k == "p" and toks[k].t in ",;:—–"):
+                k -= 1
+            new_ce = k if k > cs else cut
+            if id(q) not in claimed:
+                claimed.add(id(q))
+                r = add(q.qs, q.qe, "direct", a, mention, mode)
+                if r is not None:
+                    r.chain = q.chain
+            ce = new_ce
+            break
+    if ce <= cs:
+        return
+    s, e = toks[cs].s, toks[ce - 1].e
+    s, e = _trim_clause(text, s, e, quotes_by_close)
+    if e <= s or len(re.findall(r"\w+", text[s:e])) < 2:
+        return
+    has_q = False
+    for m in range(cs, ce):
+        q = qtok.get(m)
+        if q is not None and s <= q.qs < e:
+            if id(q) in claimed:
+                return  # the words are already a row of their own
+            has_q = True
+            claimed.add(id(q))
+    add(s, e, "partial" if has_q else kind, a, mention, mode)
+
+
+# --------------------------------------------------------------------------- speakers across the article
+
+_NAME_NEAR = re.compile(r"(?:\b(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|abu|[A-Z]\.)\s+){1,5}")
+
+
+def _slug(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower()
+    s = re.sub(r"[.’']", "", s)
+    return re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+
+
+def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
+    """The longest full name in the article that ends with ``surname`` (titles split off)."""
+    best = None
+    bare = _surname(surname)
+    for m in re.finditer(r"((?:\b(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|[A-Z]\.)[ \t]+){1,6})"
+                         r"(?:(?:al|el|Al|El)-)?" + re.escape(surname[0].upper() + surname[1:] if bare == surname.lower()
+                                                               else surname) + r"\b", text):
+        phrase = m.group(0)
+        toks = _tokens(phrase, 0, len(phrase), lex.abbrevs)
+        toks = [t for t in toks if t.k == "w"]
+        if not toks:
+            continue
+        mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
+        if mm.kind == "person" and mm.name != surname and _last_name(mm.name, lex) == bare:
+            mm = replace(mm, start=m.start() + mm.start, end=m.start() + mm.end)
+            mm.text = text[m.start() + toks[0].s:m.end()]
+            if best is None or len(mm.name) > len(best.name):
+                best = mm
+    return best
+
+
+def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], quotes: list[_Quote],
+             quote_rows: dict, lex: _Lexicon) -> list[dict]:
+    """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows."""
+    rows.sort(key=lambda r: (r.start, r.end))
+    mentions.sort(key=lambda m: m.start)
+    persons_named = [m for m in mentions if m.kind == "person"]
+
+    def antecedent(m: _Mention, pos: int) -> _Mention | None:
+        before = [x for x in mentions if x.start < pos and x is not m]
+        if m.kind == "pronoun":
+            want = "plural" if m.plural else ("org" if m.head == "it" else "person")
+            for x in reversed(before):
+                r = _final(x)
+                if want == "person" and (r.kind == "person" or (r.kind in ("description", "nominal")
+                                                                 and not r.plural)):
+                    return r
+                if want == "plural" and (r.plural or r.kind == "org"):
+                    return r
+                if want == "org" and r.kind in ("org",):
+                    return r
+            if want == "person":
+                return _last_named_person(text, pos, lex)
+            return None
+        if m.kind == "person" and len(m.name.split()) == 1:
+            for x in reversed(before):
+                r = _final(x)
+                if r.kind == "person" and r.name != m.name and _last_name(r.name, lex) == _surname(m.name):
+                    return r
+            return _full_name(text, m.name, lex)
+        if m.kind == "nominal" or (m.kind == "description" and m.definite):
+            for x in reversed(before):
+                r = _final(x)
+                if r is m or r.kind not in ("person", "description", "nominal"):
+                    continue
+                if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex):
+                    return r
+            # a role phrase before the name: "..., the Foreign Affairs Minister announced" ... "Minister X"
+            for x in mentions:
+                if x.start > pos and x.kind == "person" and (m.head in x.keywords(lex) or
+                                                             m.head in _title_heads_of(x, lex)):
+                    return _final(x)
+            return None
+        if m.kind == "statement" and m.definite:
+            for x in reversed(before):
+                r = _final(x)
+                if r.kind in ("org", "person") and r is not m:
+                    return r
+            return None
+        if m.kind == "org" and m.definite and len(m.text.split()) <= 2:
+            for x in reversed(before):
+                r = _final(x)
+                if r.kind == "org" and r is not m and m.head in r.text.lower() and len(r.text) > len(m.text):
+                    return r
+            return None
+        if m.kind == "description" and not m.plural:
+            caps = {w for w in re.findall(r"[A-Z][\w\-]+", m.text)} - {"The", "A", "An"}
+            if len(caps) >= 2:
+                for x in persons_named:
+                    if x is not m and len(caps & set(re.findall(r"[A-Z][\w\-]+", x.role))) >= 2:
+                        return _final(x)
+        return None
+
+    def _final(m: _Mention) -> _Mention:
+        seen = 0
+        while m.resolved is not None and seen < 5:
+            m = m.resolved
+            seen += 1
+        return m
+
+    for m in mentions:
+        if m.resolved is None:
+            r = antecedent(m, m.start)
+            if r is not None and r is not m:
+                m.resolved = r
+    # carried-over speakers: same chain, same/previous paragraph, next quotation in the paragraph
+    by_chain: dict = {}
+    for r in rows:
+        if r.mention is not None:
+            by_chain.setdefault(r.chain, r)
+    out = []
+    for n, r in enumerate(rows):
+        m = r.mention
+        if m is None and getattr(r, "repeat", ""):
+            words = getattr(r, "repeat").rstrip(" .,;:!?")
+            for o in rows:
+                if o is not r and o.mention is not None and words in text[o.start:o.end]:
+                    m = o.mention
+                    break
+        if m is None and r.chain and r.chain in by_chain and by_chain[r.chain] is not r:
+            m = by_chain[r.chain].mention
+        if m is None and r.mention_mode == "context":
+            prev = next((o for o in reversed(rows[:n]) if o.mention is not None and r.para - o.para <= 1), None)
+            nxt = next((o for o in rows[n + 1:] if o.mention is not None and o.para == r.para), None)
+            if prev is not None and prev.para == r.para:
+                m = prev.mention
+            elif nxt is not None:
+                m = nxt.mention
+            elif prev is not None:
+                m = prev.mention
+            else:
+                m = _last_named_person(text, r.start, lex)
+        fin = _final(m) if m is not None else None
+        out.append(_finish(doc_id, text, r, m, fin))
+    # one title and role per speaker in the article: the first the article gives
+    known: dict = {}
+    for row in out:
+        if row["speaker_id"]:
+            t, ro = known.get(row["speaker_id"], ("", ""))
+            known[row["speaker_id"]] = (t or row["speaker_title"], ro or row["speaker_role"])
+    for row in out:
+        if row["speaker_id"] in known:
+            row["speaker_title"], row["speaker_role"] = known[row["speaker_id"]]
+            row["_affil"] = " ".join(x for x in (row["speaker_title"], row["speaker_role"],
+                                                 _head_phrase(row["speaker"])) if x)
+    return out
+
+
+def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:
+    heads = set()
+    if m.title:
+        heads.add(_title_head(m.title, lex))
+        heads.update(w.lower().rstrip(".") for w in m.title.split())
+    return heads
+
+
+def _last_named_person(text: str, pos: int, lex: _Lexicon) -> _Mention | None:
+    """The last capitalised two-to-four word name before ``pos`` that reads as a person."""
+    window_start = max(0, pos - 600)
+    window = text[window_start:pos]
+    found = None
+    for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", window):
+        phrase = m.group(0)
+        toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
+        if not toks:
+            continue
+        mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
+        if mm.kind == "person" and len(mm.name.split()) >= 2:
+            found = replace(mm, start=window_start + m.start() + mm.start, end=window_start + m.start() + mm.end)
+    return found
+
+
+_MODIFIER = re.compile(r"\s+(?:who|which|whose|that|speaking|quoted|cited|familiar|published|released|issued)\b.*$")
+
+
+def _head_phrase(speaker: str) -> str:
+    """A speaker description without its relative clause: 'Two experts who spoke to X' -> 'Two experts'."""
+    return _MODIFIER.sub("", speaker)
+
+
+def _finish(doc_id: str, text: str, r: _Row, m: _Mention | None, fin: _Mention | None) -> dict:
+    speaker = title = role = ""
+    sid = ""
+    if r.mention_mode == "impersonal":
+        speaker = r.impersonal
+        sid = f"{doc_id}:{_slug(speaker)}"
+    elif fin is not None and not (fin.kind == "pronoun"):
+        title, role = fin.title, fin.role
+        if fin.kind == "person":
+            speaker = fin.name
+            sid = _slug(speaker)
+        elif fin.kind == "org":
+            speaker = fin.text
+            sid = _slug(re.sub(r"^(?:the)\s+", "", fin.text, flags=re.IGNORECASE))
+        else:
+            speaker = fin.text
+            sid = f"{doc_id}:{_slug(speaker)}"
+        if not role and m is not None and m is not fin and m.kind in ("nominal", "description") and \
+                fin.kind == "person":
+            role = re.sub(r"^(?:the|a|an)\s+", "", m.text, flags=re.IGNORECASE)
+    return {
+        "doc_id": doc_id, "quote": text[r.start:r.end], "start": r.start, "end": r.end, "kind": r.kind,
+        "cue": r.cue, "speaker": speaker, "speaker_id": sid, "speaker_title": title, "speaker_role": role,
+        "_affil": " ".join(x for x in (title, role, _head_phrase(speaker)) if x),
+        "speaker_start": m.start if (m is not None and r.mention_mode == "np") else None,
+        "speaker_end": m.end if (m is not None and r.mention_mode == "np") else None,
+        "sent_id": r.sent_id,
+    }
+
+
+# --------------------------------------------------------------------------- public API
+
+def extract_text(doc_id: str, text: str, paragraphs: list[tuple[int, int, int, str]],
+                 sentences: list[tuple[int, int, int, int]]) -> list[dict]:
+    """Return the quotation rows of one article from its paragraphs ``(para_id, start, end, role)`` and
+    sentences ``(sent_id, para_id, start, end)`` (offsets into ``text``)."""
+    return _doc_rows(doc_id, text, list(paragraphs), list(sentences), _lex())
+
+
+def _link_person_ids(rows: list[dict]) -> None:
+    """One ``speaker_id`` per person across articles: ``Myles Caggins`` joins ``Myles B. Caggins III``."""
+    ids = {r["speaker_id"] for r in rows if r["speaker_id"] and ":" not in r["speaker_id"]}
+    key: dict = {}
+    for i in ids:
+        parts = [p for p in i.split("-") if len(p) > 1 and p not in ("jr", "sr", "ii", "iii", "iv")]
+        if len(parts) >= 2:
+            key.setdefault((parts[0], parts[-1]), set()).add(i)
+    mapping = {}
+    for variants in key.values():
+        if len(variants) > 1:
+            longest = sorted(variants, key=lambda v: (-len(v), v))[0]
+            for v in variants:
+                mapping[v] = longest
+    for r in rows:
+        r["speaker_id"] = mapping.get(r["speaker_id"], r["speaker_id"])
+
+
+def extract(parsed: Parsed) -> pd.DataFrame:
+    """Return one row per quotation in the parsed corpus (columns ``QUOTE_COLUMNS``), sorted by doc_id, start."""
+    lex = _lex()
+    pars: dict = {}
+    for pid, doc, s, e, role in zip(parsed.paragraphs["para_id"], parsed.paragraphs["doc_id"],
+                                    parsed.paragraphs["start"], parsed.paragraphs["end"],
+                                    parsed.paragraphs["role"]):
+        pars.setdefault(doc, []).append((int(pid), int(s), int(e), role))
+    sents: dict = {}
+    for sid, doc, pid, s, e in zip(parsed.sentences["sent_id"], parsed.sentences["doc_id"],
+                                   parsed.sentences["para_id"], parsed.sentences["start"],
+                                   parsed.sentences["end"]):
+        sents.setdefault(doc, []).append((int(sid), int(pid), int(s), int(e)))
+    rows: list[dict] = []
+    for doc_id, text in zip(parsed.articles["doc_id"], parsed.articles["text"]):
+        if not isinstance(text, str) or not text:
+            continue
+        rows.extend(_doc_rows(str(doc_id), text, pars.get(doc_id, []), sents.get(doc_id, []), lex))
+    _link_person_ids(rows)
+    for r in rows:
+        r["speaker_affiliation"] = _affiliation(r.pop("_affil"))
+    df = pd.DataFrame(rows, columns=[c for c in QUOTE_COLUMNS if c != "quote_id"])
+    df = df.sort_values(["doc_id", "start", "end"], kind="stable").reset_index(drop=True)
+    df.insert(1, "quote_id", df.groupby("doc_id").cumcount().astype("int64"))
+    for col in ("speaker_start", "speaker_end", "sent_id"):
+        df[col] = df[col].astype("Int64")
+    return df[QUOTE_COLUMNS]
