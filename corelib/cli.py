@@ -172,6 +172,25 @@ def register_stance(sub) -> None:
 _REGISTRARS.append(register_stance)
 
 
+# --------------------------------------------------------------------------- quotes (corelib.quotes)
+
+def cmd_quotes(args: argparse.Namespace) -> int:
+    """One row per quotation (direct, partial, indirect) with its speaker and offsets."""
+    from corelib import quotes
+
+    return emit(quotes.extract(parsed_from_args(args)), args)
+
+
+def register_quotes(sub) -> None:
+    """Add the ``quotes`` subcommand."""
+    p = sub.add_parser("quotes", help="quotations and their speakers, with offsets into the article text")
+    add_corpus_options(p)
+    p.set_defaults(func=cmd_quotes)
+
+
+_REGISTRARS.append(register_quotes)
+
+
 # --------------------------------------------------------------------------- report (corelib.report)
 
 def cmd_report(args: argparse.Namespace) -> int:
