@@ -191,6 +191,120 @@ def register_quotes(sub) -> None:
 _REGISTRARS.append(register_quotes)
 
 
+# --------------------------------------------------------------------------- keywords, keyness, kwic, topics
+# (corelib.keywords, corelib.topics)
+
+def cmd_keywords(args: argparse.Namespace) -> int:
+    """Top TF-IDF terms, RAKE keyphrases or collocations, per article or per group."""
+    from corelib import keywords
+
+    parsed = parsed_from_args(args)
+    if args.kind == "terms":
+        df = keywords.top_terms(parsed, by=args.by, top=args.top, fold_aliases=args.fold_aliases)
+    elif args.kind == "phrases":
+        df = keywords.keyphrases(parsed, by=args.by, top=args.top, fold_aliases=args.fold_aliases)
+    else:
+        df = keywords.collocations(parsed, n=args.n, top=args.top, min_freq=args.min_freq, by=args.by,
+                                   fold_aliases=args.fold_aliases)
+    return emit(df, args)
+
+
+def cmd_keyness(args: argparse.Namespace) -> int:
+    """Keyness (log-likelihood, chi-squared, log ratio) of a target group, or of every group, against the rest."""
+    from corelib import keywords
+
+    parsed = parsed_from_args(args)
+    if args.target is None:
+        df = keywords.keyness_by_group(parsed, args.by, top=args.top, fold_aliases=args.fold_aliases)
+    else:
+        df = keywords.keyness(parsed, args.by, args.target, reference=args.reference, top=args.top,
+                              fold_aliases=args.fold_aliases)
+    return emit(df, args)
+
+
+def cmd_kwic(args: argparse.Namespace) -> int:
+    """Every hit of a word, phrase or regular expression with its context, offsets and article metadata."""
+    from corelib import keywords
+
+    return emit(keywords.kwic(parsed_from_args(args), args.pattern, window=args.window, unit=args.unit,
+                              regex=args.regex, aliases=args.aliases, case_sensitive=args.case_sensitive), args)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    """NMF or LDA topics over paragraphs: top terms, document/paragraph tables, quality, by group, over time."""
+    from corelib import topics
+
+    if args.table == "by-group" and not args.by:
+        raise ValueError("--table by-group needs --by COLUMN (e.g. outlet, dateline_place, year)")
+    parsed = parsed_from_args(args)
+    params = {"random_state": args.seed, "n_top": args.top, "fold_aliases": args.fold_aliases}
+    ks = range(args.min_k, args.max_k + 1)
+    if args.table == "selection":
+        return emit(topics.select_k(parsed, ks, args.method, **params), args)
+    model = topics.fit_topics(parsed, k=args.k, method=args.method, ks=ks, **params)
+    tables = {
+        "terms": lambda: topics.top_terms_table(model),
+        "documents": lambda: topics.document_topics(model, parsed=parsed),
+        "paragraphs": lambda: model.paragraphs_,
+        "quality": lambda: topics.quality(model),
+        "by-group": lambda: topics.topics_by_group(model, parsed, args.by),
+        "over-time": lambda: topics.topics_over_time(model, parsed, args.period),
+    }
+    return emit(tables[args.table](), args)
+
+
+def register_keywords_topics(sub) -> None:
+    """Add the ``keywords``, ``keyness``, ``kwic`` and ``topics`` subcommands."""
+    p = sub.add_parser("keywords", help="top TF-IDF terms, keyphrases or collocations, per article or per group")
+    add_corpus_options(p)
+    p.add_argument("--by", default=None, help="group by this article column or published period (year, month)")
+    p.add_argument("--top", type=int, default=10, help="terms per article or group (default: 10)")
+    p.add_argument("--kind", choices=("terms", "phrases", "collocations"), default="terms",
+                   help="TF-IDF terms (default), RAKE keyphrases, or NLTK collocations")
+    p.add_argument("--n", type=int, choices=(2, 3), default=2, help="collocation length (default: 2)")
+    p.add_argument("--min-freq", type=int, default=3, help="collocations seen fewer times are left out (default: 3)")
+    p.add_argument("--fold-aliases", action="store_true", help="count every alias as its canonical name")
+    p.set_defaults(func=cmd_keywords)
+
+    p = sub.add_parser("keyness", help="key terms of a group against the rest (G2, chi2, log ratio)")
+    add_corpus_options(p)
+    p.add_argument("--by", required=True, help="article column or published period (year, month) that defines groups")
+    p.add_argument("--target", default=None, help="the target group's value (default: every group against the rest)")
+    p.add_argument("--reference", default=None, help="compare with this group only (default: all other articles)")
+    p.add_argument("--top", type=int, default=20, help="key terms per side or per group (default: 20)")
+    p.add_argument("--fold-aliases", action="store_true", help="count every alias as its canonical name")
+    p.set_defaults(func=cmd_keyness)
+
+    p = sub.add_parser("kwic", help="concordance: every hit of a word, phrase or pattern in context")
+    add_corpus_options(p)
+    p.add_argument("pattern", help="word or phrase (or a regular expression with --regex)")
+    p.add_argument("--window", type=int, default=5, help="context size on each side (default: 5)")
+    p.add_argument("--unit", choices=("words", "chars"), default="words", help="unit of --window (default: words)")
+    p.add_argument("--regex", action="store_true", help="PATTERN is a Python regular expression")
+    p.add_argument("--aliases", action="store_true", help="match every spelling of a known name (ISIS: ISIL, IS, Daesh)")
+    p.add_argument("--case-sensitive", action="store_true", help="match case exactly")
+    p.set_defaults(func=cmd_kwic)
+
+    p = sub.add_parser("topics", help="NMF/LDA topics over paragraphs, with coherence, diversity and stability")
+    add_corpus_options(p)
+    p.add_argument("--k", default="auto", help="number of topics, or 'auto' to choose it (default: auto)")
+    p.add_argument("--method", choices=("nmf", "lda"), default="nmf", help="topic model (default: nmf)")
+    p.add_argument("--table", default="terms",
+                   choices=("terms", "documents", "paragraphs", "quality", "by-group", "over-time", "selection"),
+                   help="table to write (default: terms)")
+    p.add_argument("--by", default=None, help="article column for --table by-group")
+    p.add_argument("--period", choices=("year", "month", "day"), default="month",
+                   help="period of published for --table over-time (default: month)")
+    p.add_argument("--top", type=int, default=10, help="top terms per topic (default: 10)")
+    p.add_argument("--min-k", type=int, default=2, help="smallest k tried by --k auto (default: 2)")
+    p.add_argument("--max-k", type=int, default=10, help="largest k tried by --k auto (default: 10)")
+    p.add_argument("--seed", type=int, default=0, help="random state of the model (default: 0)")
+    p.add_argument("--fold-aliases", action="store_true", help="count every alias as its canonical name")
+    p.set_defaults(func=cmd_topics)
+
+
+_REGISTRARS.append(register_keywords_topics)
+
 # --------------------------------------------------------------------------- report (corelib.report)
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -223,6 +337,63 @@ def register_report(sub) -> None:
 
 
 _REGISTRARS.append(register_report)
+
+
+# --------------------------------------------------------------------------- run (corelib.pipeline)
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run every stage over a corpus in chunks, in parallel or on Dask, into partitioned Parquet tables."""
+    from corelib import pipeline
+
+    stages = [s for item in args.stages for s in item.split(",") if s] if args.stages else None
+    options = {"seed": args.seed}
+    if args.target:
+        options["target"] = args.target
+    if args.topics_sample:
+        options["topics_sample"] = args.topics_sample
+    summary = pipeline.run(args.corpus, args.out, stages=stages, jobs=args.jobs, chunk_size=args.chunk_size,
+                           engine=args.engine, scheduler=args.scheduler, options=options,
+                           progress=not args.quiet, overwrite=args.overwrite, max_bytes=args.max_bytes,
+                           text_column=args.text_column)
+    print(f"corelib run: {summary.documents} documents, {summary.articles} articles, "
+          f"{summary.tables.get('rejects', 0)} rejected, in {summary.seconds['total']:.1f} s; "
+          f"tables: {', '.join(sorted(summary.tables))} in {args.out} (see manifest.json)", file=sys.stderr)
+    return 0
+
+
+def register_run(sub) -> None:
+    """Add the ``run`` subcommand."""
+    from corelib.pipeline import DEFAULT_CHUNK_SIZE, ENGINES
+
+    p = sub.add_parser("run", help="every stage over a big corpus: chunked, parallel or on Dask, to Parquet",
+                       description="Run the stages over a corpus in chunks with bounded memory and write each "
+                                   "table as a partitioned Parquet dataset OUT/<table>/part-*.parquet plus "
+                                   "OUT/manifest.json. Results do not depend on --jobs, --chunk-size or --engine.")
+    p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
+    p.add_argument("--out", required=True, help="output folder for the Parquet tables and manifest.json")
+    p.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
+                   help="stages to run, space or comma separated (default: every available stage; "
+                        "the stages they need are added)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (0: all cores; default 1)")
+    p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                   help=f"documents per chunk and per output partition (default {DEFAULT_CHUNK_SIZE})")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: this machine's processes; dask: a Dask cluster (default local)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address such as tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers)")
+    p.add_argument("--target", default=None, help="stance codebook name or path (default: the stance default)")
+    p.add_argument("--seed", type=int, default=0, help="seed for samples and models (default 0)")
+    p.add_argument("--topics-sample", type=int, default=None,
+                   help="articles in the seeded sample the topic model is fitted on (default 20000)")
+    p.add_argument("--overwrite", action="store_true", help="replace the tables of an earlier run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                   help=f"files larger than this are rejected (default: {DEFAULT_MAX_BYTES})")
+    p.add_argument("--text-column", default=None, help="text column of a CSV/JSONL/Parquet corpus (default: text/body/content)")
+    p.set_defaults(func=cmd_run)
+
+
+_REGISTRARS.append(register_run)
 
 
 # --------------------------------------------------------------------------- run (corelib.pipeline)
