@@ -396,63 +396,6 @@ def register_run(sub) -> None:
 _REGISTRARS.append(register_run)
 
 
-# --------------------------------------------------------------------------- run (corelib.pipeline)
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run every stage over a corpus in chunks, in parallel or on Dask, into partitioned Parquet tables."""
-    from corelib import pipeline
-
-    stages = [s for item in args.stages for s in item.split(",") if s] if args.stages else None
-    options = {"seed": args.seed}
-    if args.target:
-        options["target"] = args.target
-    if args.topics_sample:
-        options["topics_sample"] = args.topics_sample
-    summary = pipeline.run(args.corpus, args.out, stages=stages, jobs=args.jobs, chunk_size=args.chunk_size,
-                           engine=args.engine, scheduler=args.scheduler, options=options,
-                           progress=not args.quiet, overwrite=args.overwrite, max_bytes=args.max_bytes,
-                           text_column=args.text_column)
-    print(f"corelib run: {summary.documents} documents, {summary.articles} articles, "
-          f"{summary.tables.get('rejects', 0)} rejected, in {summary.seconds['total']:.1f} s; "
-          f"tables: {', '.join(sorted(summary.tables))} in {args.out} (see manifest.json)", file=sys.stderr)
-    return 0
-
-
-def register_run(sub) -> None:
-    """Add the ``run`` subcommand."""
-    from corelib.pipeline import DEFAULT_CHUNK_SIZE, ENGINES
-
-    p = sub.add_parser("run", help="every stage over a big corpus: chunked, parallel or on Dask, to Parquet",
-                       description="Run the stages over a corpus in chunks with bounded memory and write each "
-                                   "table as a partitioned Parquet dataset OUT/<table>/part-*.parquet plus "
-                                   "OUT/manifest.json. Results do not depend on --jobs, --chunk-size or --engine.")
-    p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
-    p.add_argument("--out", required=True, help="output folder for the Parquet tables and manifest.json")
-    p.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
-                   help="stages to run, space or comma separated (default: every available stage; "
-                        "the stages they need are added)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (0: all cores; default 1)")
-    p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
-                   help=f"documents per chunk and per output partition (default {DEFAULT_CHUNK_SIZE})")
-    p.add_argument("--engine", choices=ENGINES, default="local",
-                   help="local: this machine's processes; dask: a Dask cluster (default local)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="Dask scheduler address such as tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers)")
-    p.add_argument("--target", default=None, help="stance codebook name or path (default: the stance default)")
-    p.add_argument("--seed", type=int, default=0, help="seed for samples and models (default 0)")
-    p.add_argument("--topics-sample", type=int, default=None,
-                   help="articles in the seeded sample the topic model is fitted on (default 20000)")
-    p.add_argument("--overwrite", action="store_true", help="replace the tables of an earlier run in --out")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                   help=f"files larger than this are rejected (default: {DEFAULT_MAX_BYTES})")
-    p.add_argument("--text-column", default=None, help="text column of a CSV/JSONL/Parquet corpus (default: text/body/content)")
-    p.set_defaults(func=cmd_run)
-
-
-_REGISTRARS.append(register_run)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
