@@ -396,6 +396,38 @@ def register_run(sub) -> None:
 _REGISTRARS.append(register_run)
 
 
+# --------------------------------------------------------------------------- entities, events (corelib.actors, corelib.events)
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    """One row per mention of an actor, a place or an unknown capitalised name, with offsets."""
+    from corelib import actors
+
+    return emit(actors.extract(parsed_from_args(args), unknown=not args.known_only), args)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """One row per attack/casualty event with type, killed, wounded, place, actors and date."""
+    from corelib import events
+
+    return emit(events.extract(parsed_from_args(args), include_generic=args.include_generic), args)
+
+
+def register_entities_events(sub) -> None:
+    """Add the ``entities`` and ``events`` subcommands."""
+    p = sub.add_parser("entities", help="actor, place and unknown-name mentions with offsets and coordinates")
+    add_corpus_options(p)
+    p.add_argument("--known-only", action="store_true", help="leave out unknown capitalised names")
+    p.set_defaults(func=cmd_entities)
+    p = sub.add_parser("events", help="attacks, bombings, airstrikes, arrests, handovers with casualties, place, date")
+    add_corpus_options(p)
+    p.add_argument("--include-generic", action="store_true",
+                   help="also list generic mentions (\"bombings, ambushes and kidnappings\") with no detail")
+    p.set_defaults(func=cmd_events)
+
+
+_REGISTRARS.append(register_entities_events)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()

@@ -37,6 +37,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from corelib.actors import name_skeleton  # noqa: E402  (the same skeleton the matcher uses)
+
 DATA = Path(__file__).resolve().parents[1] / "corelib" / "data"
 COUNTRIES = {"IQ": "Iraq", "SY": "Syria"}
 COLUMNS = ["place_id", "name", "variants", "kind", "country", "governorate", "lat", "lon",
@@ -51,19 +54,6 @@ def fold(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.translate({ord(c): None for c in MARKS})
     return re.sub(r"\s+", " ", text).strip()
-
-
-def skeleton(text: str, articles: list[str]) -> str:
-    """Consonant skeleton used to decide whether an alternate spells the same name."""
-    s = fold(text).lower()
-    for art in sorted({a.lower().rstrip("-") for a in articles}, key=len, reverse=True):
-        s = re.sub(rf"^{re.escape(art)}[- ]", "", s)
-    s = re.sub(r"[^a-z]", "", s)
-    for a, b in (("kh", "k"), ("gh", "g"), ("q", "k"), ("c", "k"), ("dh", "d"), ("th", "t"),
-                 ("sh", "s"), ("ch", "s"), ("j", "g"), ("z", "s"), ("x", "k"), ("ph", "f")):
-        s = s.replace(a, b)
-    s = re.sub(r"[aeiouyhw]", "", s)
-    return re.sub(r"(.)\1+", r"\1", s)
 
 
 NAME_RE = re.compile(r"^[A-Z][a-z]+(?:[- ](?:[A-Z][a-z]+|al|el|ad|an|ar|as|ash|at|az|ath|adh|wa))*$")
@@ -110,13 +100,13 @@ def geonames_rows(rules: dict, governorates: dict) -> list[dict]:
             continue
         name = fold(city["name"])
         name = re.sub(r"^Nahiyat (?:al |an |ash |as |ad )?", "", name).strip() or name
-        skel = {skeleton(name, articles)}
+        skel = {name_skeleton(name, articles)}
         variants: list[str] = []
         for alt in [name] + sorted(city["alternatenames"]):
             alt_f = fold(alt)
             if not NAME_RE.match(alt_f) or alt_f in never:
                 continue
-            if alt_f != name and skeleton(alt_f, articles) not in skel:
+            if alt_f != name and name_skeleton(alt_f, articles) not in skel:
                 continue
             for v in expand(alt_f, articles):
                 if v not in never and v not in variants and len(v.replace(" ", "")) >= 3:

@@ -1,0 +1,511 @@
+"""Attack and casualty events: bombings, airstrikes, ambushes, rocket attacks, kidnappings, arrests,
+executions, base handovers, with killed/wounded counts, place, actors and date.
+
+The vocabulary (trigger words, casualty words, number words, cue words) is in
+``corelib/data/events.yaml``; places and actors come from :mod:`corelib.actors`, dates from the
+parsed ``dates`` table. :func:`extract` returns one row per event with the clause and sentence it
+came from; ``start``/``end`` index ``articles.text`` and ``evidence`` lists the words behind every
+field (trigger, killed, wounded, place, actor, date) with their offsets.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from corelib import actors
+
+DATA = Path(__file__).parent / "data"
+ROUND = 4
+EVENT_COLUMNS = ["doc_id", "event_id", "sent_id", "start", "end", "sentence", "event_type", "trigger",
+                 "killed", "wounded", "count", "place", "place_id", "governorate", "country", "lat", "lon",
+                 "places", "actor", "perpetrator", "target", "date", "date_text", "evidence"]
+_ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_NO_PLACE_KINDS = {"country"}
+_FUNCTION_WORDS = "after|before|an|a|the|in|of|to|and|or|from|by|with|at|on|for|than|as|that|who|which"
+_IGNORED_ACTOR_TYPES = {"media", "think_tank"}
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+def _alt(phrases) -> str:
+    """Regex alternation of phrases, longest first, spaces matching any whitespace."""
+    items = sorted({str(p) for p in phrases}, key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in items)
+
+
+@dataclass
+class Vocabulary:
+    """Compiled ``events.yaml``."""
+
+    triggers: dict                 # first token -> [(key, type, generic, requires)]
+    generic_types: set
+    numbers: dict
+    qty: str                       # regex of a quantity with its qualifier
+    active: re.Pattern
+    passive: re.Pattern
+    elliptic: re.Pattern
+    noun_of: re.Pattern
+    toll: re.Pattern
+    left_dead: re.Pattern
+    none: re.Pattern
+    count_re: re.Pattern
+    person_nouns: set
+    not_counted: set
+    clause_breaks: re.Pattern
+    perpetrator_cues: list
+    target_cues: list
+    generic_perpetrators: re.Pattern
+    relative_days: dict
+    requires: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """Load and compile ``corelib/data/events.yaml`` once."""
+    with open(DATA / "events.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    triggers: dict = {}
+    generic_types, requires = set(), {}
+    for et in raw["event_types"]:
+        if et.get("generic"):
+            generic_types.add(et["type"])
+        req = tuple(actors.phrase_key(r, True) for r in et.get("requires", []))
+        requires[et["type"]] = req
+        for t in et["triggers"]:
+            key = actors.phrase_key(str(t), True)
+            triggers.setdefault(key[0], []).append((key, et["type"], bool(et.get("generic")), req))
+    for lst in triggers.values():
+        lst.sort(key=lambda x: -len(x[0]))
+    numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
+    tens = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    ones = "one|two|three|four|five|six|seven|eight|nine"
+    num = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{tens})-(?:{ones})|{_alt(numbers)})"
+    qual = _alt(raw.get("number_qualifiers", []))
+    qty = rf"(?P<qual>(?:{qual})\s+)?(?P<num>{num})"
+    killed, wounded = _alt(raw["killed_words"]), _alt(raw["wounded_words"])
+    verbs = rf"(?P<kverb>{killed})|(?P<wverb>{wounded})"
+    participles = r"(?P<kverb>killed|dead|died|slain|martyred|murdered|executed|shot dead)" \
+                  r"|(?P<wverb>wounded|injured|hurt|maimed)"
+    be = _alt(raw.get("passive_be", []))
+    word = r"[\w()'’.-]+"
+    return Vocabulary(
+        triggers=triggers, generic_types=generic_types, numbers=numbers, qty=qty,
+        active=re.compile(rf"\b(?:{verbs})\s+{qty}\b", re.I),
+        passive=re.compile(rf"(?<![\w-]){qty}\s+(?P<np>(?:{word}\s+){{0,6}}?)(?P<be>(?:(?:{be})\s+)*)"
+                           rf"(?:{participles})\b", re.I),
+        elliptic=re.compile(rf"\band\s+{qty}\s+(?:(?:others?|more|people|persons)\s+)?(?:{participles})\b", re.I),
+        noun_of=re.compile(rf"\b(?:(?P<kverb>{_alt(raw.get('killed_nouns', []))})|"
+                           rf"(?P<wverb>{_alt(raw.get('wounded_nouns', []))}))\s+of\s+{qty}\b", re.I),
+        toll=re.compile(rf"\b(?:{_alt(raw.get('toll_words', []))})\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|"
+                        rf"is|was|stands\s+at|stood\s+at)\s+{qty}\b", re.I),
+        left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>dead)|(?P<wverb>wounded|injured))\b",
+                             re.I),
+        none=re.compile(r"\bno\s+(?:one|casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+"
+                        r"(?P<what>killed|injured|wounded|hurt|reported))?", re.I),
+        count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
+        person_nouns={p.lower() for p in raw.get("person_nouns", [])},
+        not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
+        clause_breaks=re.compile(_alt(raw.get("clause_breaks", [])).replace(r"\s+", " ") or r"(?!)"),
+        perpetrator_cues=sorted({actors.phrase_key(c, True) for c in raw.get("perpetrator_cues", [])},
+                                key=len, reverse=True),
+        target_cues=sorted({actors.phrase_key(c, True) for c in raw.get("target_cues", [])}, key=len, reverse=True),
+        generic_perpetrators=re.compile(rf"\b(?:{_alt(raw.get('generic_perpetrators', []))})\b", re.I),
+        relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
+        requires=requires,
+    )
+
+
+# --------------------------------------------------------------------------- numbers and casualties
+
+def number_value(text: str) -> int | None:
+    """Integer value of a number phrase ("38", "1,200", "twenty-five", "a dozen", "dozens of") or None."""
+    v = vocabulary()
+    t = re.sub(r"\s+", " ", text.strip().lower())
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+", t):
+        return int(t.replace(",", ""))
+    if t in v.numbers:
+        return v.numbers[t]
+    m = re.fullmatch(r"(\w+)-(\w+)", t)
+    if m and m.group(1) in v.numbers and m.group(2) in v.numbers:
+        return v.numbers[m.group(1)] + v.numbers[m.group(2)]
+    return None
+
+
+@dataclass
+class Casualty:
+    kind: str     # killed | wounded
+    value: int
+    start: int    # offsets in the sentence
+    end: int
+    text: str
+
+
+def _person_follows(after: str, v: Vocabulary, limit: int = 6) -> bool:
+    words = re.findall(r"[\w'’-]+", after)[:limit]
+    low = [w.lower() for w in words]
+    return any(w in v.person_nouns for w in low) or any(" ".join(low[i:i + 2]) in v.person_nouns
+                                                         for i in range(len(low) - 1))
+
+
+def _counted(after: str, v: Vocabulary) -> bool:
+    """False when the number counts days, kilometres, ... instead of people."""
+    first = re.findall(r"[\w'’.-]+", after)[:2]
+    return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
+
+
+def casualties(sentence: str) -> list[Casualty]:
+    """Killed and wounded counts stated in a sentence, with offsets into it."""
+    v = vocabulary()
+    found: list[Casualty] = []
+
+    def add(m: re.Match, kind: str, check_person: bool) -> None:
+        num = m.group("num")
+        value = number_value(num)
+        if value is None:
+            return
+        after = sentence[m.end("num"):]
+        if not _counted(after, v):
+            return
+        if check_person and num.lower() in ("a", "an", "one", "another", "single", "lone") \
+                and not _person_follows(after, v):
+            return
+        s, e = m.span()
+        if any(s < c.end and e > c.start and c.kind == kind for c in found):
+            return
+        found.append(Casualty(kind, value, s, e, sentence[s:e]))
+
+    def kind_of(m: re.Match) -> str:
+        return "wounded" if "wverb" in m.re.groupindex and m.group("wverb") else "killed"
+
+    for pattern, check in ((v.active, True), (v.noun_of, True), (v.toll, False), (v.left_dead, False),
+                           (v.elliptic, False)):
+        for m in pattern.finditer(sentence):
+            add(m, kind_of(m), check)
+    for m in v.passive.finditer(sentence):
+        np_words = m.group("np").split()
+        if m.group("be"):
+            pass
+        elif not np_words or np_words[-1].lower().strip("(),") not in v.person_nouns:
+            if np_words:
+                continue
+        if any(w.lower().strip(",") in {"and", "but", "while", "after", "as", "when"} for w in np_words):
+            continue
+        add(m, kind_of(m), False)
+    for m in v.none.finditer(sentence):
+        what = (m.group("what") or "").lower()
+        kinds = ["killed"] if what == "killed" else ["wounded"] if what in ("injured", "wounded", "hurt") \
+            else ["killed", "wounded"]
+        if "injuries" in m.group().lower():
+            kinds = ["wounded"]
+        for kind in kinds:
+            if not any(c.kind == kind and c.start < m.end() and m.start() < c.end for c in found):
+                found.append(Casualty(kind, 0, m.start(), m.end(), m.group()))
+    return sorted(found, key=lambda c: c.start)
+
+
+# --------------------------------------------------------------------------- triggers and clauses
+
+@dataclass
+class Trigger:
+    type: str
+    generic: bool
+    start: int     # offsets in the sentence
+    end: int
+    text: str
+    requires: tuple
+
+
+def triggers(sentence: str) -> list[Trigger]:
+    """Event trigger words in a sentence (longest match), with offsets into it."""
+    v = vocabulary()
+    toks = actors.tokenize(sentence)
+    low = [t.text.lower() for t in toks]
+    out: list[Trigger] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for key, typ, generic, req in v.triggers.get(low[i], ()):
+            if tuple(low[i:i + len(key)]) == key:
+                hit = (key, typ, generic, req)
+                break
+        if hit:
+            key, typ, generic, req = hit
+            s, e = toks[i].start, toks[i + len(key) - 1].end
+            out.append(Trigger(typ, generic, s, e, sentence[s:e], req))
+            i += len(key)
+        else:
+            i += 1
+    return out
+
+
+def clauses(sentence: str) -> list[tuple[int, int]]:
+    """Clause spans of a sentence, cut at the ``clause_breaks`` of events.yaml."""
+    v = vocabulary()
+    cuts = [0]
+    for m in v.clause_breaks.finditer(sentence):
+        if m.start() > cuts[-1]:
+            cuts.append(m.start())
+    cuts.append(len(sentence))
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
+
+
+def _has_required(sentence: str, span: tuple[int, int], req: tuple) -> bool:
+    if not req:
+        return True
+    toks = [t.text.lower() for t in actors.tokenize(sentence[span[0]:span[1]])]
+    return any(tuple(toks[i:i + len(k)]) == k for k in req for i in range(len(toks) - len(k) + 1))
+
+
+# --------------------------------------------------------------------------- actors' roles
+
+def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabulary) -> str:
+    """perpetrator | target for an actor mention relative to the event trigger."""
+    before = actors.tokenize(sentence[max(0, m_start - 40):m_start])
+    if actors._ends_with([actors.Token(t.text.lower(), t.start, t.end) for t in before], len(before),
+                         v.perpetrator_cues):
+        return "perpetrator"
+    low_before = [actors.Token(t.text.lower(), t.start, t.end) for t in before]
+    # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
+    stripped = low_before
+    while stripped and stripped[-1].text in ("the", "a", "an", "its", "their", "two", "three", "some", "several"):
+        stripped = stripped[:-1]
+    if actors._ends_with(stripped, len(stripped), v.target_cues) and not (
+            anchor.type == "base_handover" and m_start < anchor.start):
+        return "target"
+    after = sentence[m_end:m_end + 60]
+    if re.match(r"^\s*(?:[\w()'’-]+\s+){0,3}?(?:were|was|have been|had been|are|is)\s+(?:also\s+)?"
+                r"(?:killed|wounded|injured|kidnapped|abducted|arrested|detained|executed|targeted|attacked|ambushed)",
+                after, re.I):
+        return "target"
+    return "perpetrator" if m_start < anchor.start else "target"
+
+
+# --------------------------------------------------------------------------- dates
+
+def _published(article) -> dt.date | None:
+    pub = str(getattr(article, "published", "") or "")
+    if getattr(article, "published_estimated", False) is True:
+        return None
+    try:
+        return dt.date.fromisoformat(pub[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", pub[:10]) else None
+    except ValueError:
+        return None
+
+
+def _relative_dates(sentence: str, offset: int, pub: dt.date | None, v: Vocabulary) -> list[dict]:
+    out = []
+    if not v.relative_days:
+        return out
+    pat = re.compile(rf"\b(?:{_alt(v.relative_days)})\b", re.I)
+    for m in pat.finditer(sentence):
+        days = v.relative_days[re.sub(r"\s+", " ", m.group().lower())]
+        value = (pub + dt.timedelta(days=days)).isoformat() if pub else ""
+        out.append({"start": m.start() + offset, "end": m.end() + offset, "text": m.group(), "value": value})
+    return out
+
+
+# --------------------------------------------------------------------------- extraction
+
+def _pick_place(places: list[dict], anchor: Trigger, offset: int) -> dict | None:
+    if not places:
+        return None
+    a = anchor.start + offset
+    specific = [p for p in places if p["subtype"] not in _NO_PLACE_KINDS]
+    pool = specific or places
+    after = [p for p in pool if p["start"] >= a]
+    if after:
+        return after[0]
+    return max(pool, key=lambda p: p["start"])
+
+
+def events_in_sentence(sentence: str, offset: int, mentions: list[dict], dates: list[dict],
+                       include_generic: bool = False) -> list[dict]:
+    """Events in one sentence; ``mentions``/``dates`` carry article offsets, ``offset`` is the sentence start."""
+    v = vocabulary()
+    trig = triggers(sentence)
+    cas = casualties(sentence)
+    if not trig and not cas:
+        return []
+    out = []
+    for cs, ce in clauses(sentence):
+        c_trig = [t for t in trig if cs <= t.start < ce and _has_required(sentence, (cs, ce), t.requires)]
+        c_cas = [c for c in cas if cs <= c.start < ce]
+        specific = [t for t in c_trig if not t.generic]
+        anchors: list[Trigger] = []
+        for t in (specific or c_trig[:1]):
+            if anchors and (t.type == anchors[-1].type or
+                            {t.type, anchors[-1].type} == {"suicide_bombing", "bombing"}):
+                continue
+            anchors.append(t)
+        if not anchors and c_cas:
+            c0 = c_cas[0]
+            anchors = [Trigger("attack", True, c0.start, c0.end, c0.text, ())]
+        if not anchors:
+            continue
+        c_mentions = [m for m in mentions if cs + offset <= m["start"] < ce + offset]
+        items = {
+            "cas": c_cas,
+            "places": [m for m in c_mentions if m["type"] == "place"],
+            "actors": [m for m in c_mentions if m["type"] == "actor" and m["subtype"] not in _IGNORED_ACTOR_TYPES],
+            "dates": [d for d in dates if cs + offset <= d["start"] < ce + offset],
+        }
+        share: list[dict] = [{k: [] for k in items} for _ in anchors]
+        for k, lst in items.items():
+            for x in lst:
+                pos = x.start if isinstance(x, Casualty) else x["start"] - offset
+                nearest = min(range(len(anchors)), key=lambda i: (abs(anchors[i].start - pos), i))
+                share[nearest][k].append(x)
+        for anchor, own in zip(anchors, share):
+            ev = _event(sentence, offset, (cs, ce), anchor, own["cas"], own["places"], own["actors"],
+                        own["dates"], v)
+            if include_generic or _specific(ev, anchor):
+                out.append(ev)
+    return out
+
+
+def _specific(ev: dict, anchor: Trigger) -> bool:
+    """False for generic mentions: nothing but a trigger, or a plural noun with no count, date or casualties."""
+    detail = [ev["killed"] is not None, ev["wounded"] is not None, bool(ev["date"]), ev["count"] is not None]
+    if any(detail):
+        return True
+    plural = re.search(r"[a-z]s$", anchor.text) is not None and anchor.text.lower() not in ("kills", "hands over")
+    return not plural and bool(ev["place_id"]) and ev["_place_kind"] not in _NO_PLACE_KINDS
+
+
+def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) -> dict:
+    cs, ce = span
+    evidence = [{"what": "trigger", "text": anchor.text, "start": anchor.start + offset, "end": anchor.end + offset}]
+    killed = wounded = None
+    for c in cas:
+        if c.kind == "killed":
+            killed = c.value if killed is None else killed + c.value
+        else:
+            wounded = c.value if wounded is None else wounded + c.value
+        evidence.append({"what": c.kind, "text": c.text, "start": c.start + offset, "end": c.end + offset})
+    place = _pick_place(places, anchor, offset)
+    if place:
+        evidence.append({"what": "place", "text": place["text"], "start": place["start"], "end": place["end"]})
+    perpetrator = target = ""
+    best: dict[str, tuple[int, dict]] = {}
+    for m in c_actors:
+        role = _role(sentence, m["start"] - offset, m["end"] - offset, anchor, v)
+        dist = abs(m["start"] - offset - anchor.start)
+        if role not in best or dist < best[role][0]:
+            best[role] = (dist, m)
+    if "perpetrator" in best:
+        perpetrator = best["perpetrator"][1]["entity"]
+        m = best["perpetrator"][1]
+        evidence.append({"what": "perpetrator", "text": m["text"], "start": m["start"], "end": m["end"]})
+    else:
+        g = v.generic_perpetrators.search(sentence, cs, anchor.start) if anchor.start > cs else None
+        if g:
+            perpetrator = g.group().lower()
+            evidence.append({"what": "perpetrator", "text": g.group(), "start": g.start() + offset,
+                             "end": g.end() + offset})
+    if "target" in best:
+        target = best["target"][1]["entity"]
+        m = best["target"][1]
+        evidence.append({"what": "target", "text": m["text"], "start": m["start"], "end": m["end"]})
+    date = date_text = ""
+    if c_dates:
+        d = min(c_dates, key=lambda d: abs(d["start"] - offset - anchor.start))
+        date_text = d["text"]
+        date = d["value"] if _ISO.match(str(d["value"])) and d.get("granularity") != "year" else ""
+        if d.get("granularity") == "year" and _ISO.match(str(d["value"])):
+            date = d["value"]
+        evidence.append({"what": "date", "text": d["text"], "start": d["start"], "end": d["end"]})
+    count = _count(sentence[cs:anchor.start + (anchor.end - anchor.start)], sentence, anchor, v)
+    return {
+        "start": cs + offset + (len(sentence[cs:ce]) - len(sentence[cs:ce].lstrip(" ,;"))),
+        "end": ce + offset - (len(sentence[cs:ce]) - len(sentence[cs:ce].rstrip(" ,;"))),
+        "event_type": anchor.type, "trigger": anchor.text, "killed": killed, "wounded": wounded,
+        "count": count,
+        "place": place["name"] if place else "", "place_id": place["entity"] if place else "",
+        "governorate": place["governorate"] if place else "", "country": place["country"] if place else "",
+        "lat": place["lat"] if place else None, "lon": place["lon"] if place else None,
+        "_place_kind": place["subtype"] if place else "",
+        "places": "|".join(dict.fromkeys(p["entity"] for p in places)),
+        "actor": perpetrator, "perpetrator": perpetrator, "target": target,
+        "date": date, "date_text": date_text,
+        "evidence": sorted(evidence, key=lambda e: (e["start"], e["what"])),
+    }
+
+
+_PEOPLE_COUNTED = {"kidnapping", "arrest", "execution"}
+
+
+def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | None:
+    """Number of events or objects named right before the trigger or its required noun ("six military bases"),
+    or of people kidnapped, arrested or executed ("arrested 12 suspects", "three shepherds were abducted")."""
+    if anchor.type in _PEOPLE_COUNTED:
+        m = re.match(rf"\s+(?:(?:the|of)\s+)?{v.qty}\b", sentence[anchor.end:], re.I)
+        if m and number_value(m.group("num")) is not None and _person_follows(sentence[anchor.end + m.end():], v):
+            return number_value(m.group("num"))
+        m = re.search(rf"(?<![\w-]){v.qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
+                      rf"(?:also\s+)?$", sentence[:anchor.start], re.I)
+        if m and number_value(m.group("num")) is not None:
+            return number_value(m.group("num"))
+    m = v.count_re.search(head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head)
+    if m and number_value(m.group("num")) not in (None, 1):
+        return number_value(m.group("num"))
+    if anchor.requires:
+        tail = sentence[anchor.end:]
+        for key in anchor.requires:
+            pat = re.compile(rf"(?<![\w-]){v.qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
+            mm = pat.search(tail[:120])
+            if mm:
+                return number_value(mm.group("num"))
+    return None
+
+
+def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
+    """One row per event found in body and standfirst sentences, sorted by doc_id, start (columns: EVENT_COLUMNS)."""
+    if mentions is None:
+        mentions = actors.extract(parsed, unknown=False)
+    ment_by_doc = {d: g.to_dict("records") for d, g in mentions.groupby("doc_id", sort=False)} if len(mentions) else {}
+    dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()
+    dates_by_doc = {d: g.to_dict("records") for d, g in dates.groupby("doc_id", sort=False)} if len(dates) else {}
+    sents = parsed.sentences
+    if "role" in sents.columns:
+        sents = sents[sents["role"].isin(["body", "standfirst", "dateline"])]
+    sents_by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
+    v = vocabulary()
+    rows = []
+    for art in parsed.articles.itertuples(index=False):
+        text = art.text if isinstance(art.text, str) else ""
+        g = sents_by_doc.get(art.doc_id)
+        if g is None or not text:
+            continue
+        pub = _published(art)
+        doc_ment = ment_by_doc.get(art.doc_id, [])
+        doc_dates = dates_by_doc.get(art.doc_id, [])
+        n = 0
+        for s in g.itertuples(index=False):
+            start, end = int(s.start), int(s.end)
+            sentence = text[start:end]
+            try:
+                in_sent = [m for m in doc_ment if start <= m["start"] < end]
+                ds = [d for d in doc_dates if start <= d["start"] < end]
+                ds += _relative_dates(sentence, start, pub, v)
+                found = events_in_sentence(sentence, start, in_sent, ds, include_generic)
+            except Exception as exc:  # one bad sentence never stops a batch
+                import warnings
+                warnings.warn(f"events.extract: {art.doc_id} sentence {s.sent_id}: {type(exc).__name__}: {exc}")
+                continue
+            for ev in found:
+                ev.pop("_place_kind", None)
+                n += 1
+                rows.append({"doc_id": art.doc_id, "event_id": f"{art.doc_id}:e{n}", "sent_id": int(s.sent_id),
+                             "sentence": sentence, **ev})
+    df = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    for col in ("killed", "wounded", "count"):
+        df[col] = pd.array(df[col].tolist(), dtype="Int64")
+    for col in ("lat", "lon"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").round(ROUND)
+    return df.sort_values(["doc_id", "start", "end"], kind="stable").reset_index(drop=True)

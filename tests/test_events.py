@@ -1,0 +1,192 @@
+"""corelib.events: attacks, casualties, places, actors and dates, one row per event."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corelib import cli, events
+from corelib.events import casualties, number_value
+from corelib.parse import parse_documents
+
+
+@pytest.fixture(scope="module")
+def seed_events(parsed_seeds):
+    return events.extract(parsed_seeds)
+
+
+def one(df: pd.DataFrame, **where) -> pd.Series:
+    m = df
+    for k, v in where.items():
+        m = m[m[k] == v]
+    assert len(m) == 1, f"expected one row with {where}, got {len(m)}"
+    return m.iloc[0]
+
+
+def snippet(body: str, published: str | None = "2020-04-09", **kw) -> pd.DataFrame:
+    rec = {"doc_id": "t", "text": "A headline\n\n" + body}
+    if published:
+        rec["published"] = published
+    return events.extract(parse_documents([rec]), **kw)
+
+
+# --------------------------------------------------------------------------- seeds
+
+def test_seed_000_double_suicide_bombing(seed_events):
+    e = one(seed_events[seed_events.doc_id.str.startswith("000")], event_type="suicide_bombing")
+    assert (e.killed, e.wounded, e.place, e.place_id, e.governorate) == (38, 100, "Baghdad", "baghdad", "Baghdad")
+    assert e.date_text == "Monday" and e.date == ""       # the publication date is only estimated
+    assert e.sentence.startswith("Iraq’s fragile security was exposed")
+
+
+def test_seed_001_airstrike_and_attacks(seed_events):
+    d = seed_events[seed_events.doc_id.str.startswith("001")]
+    air = one(d, event_type="airstrike")
+    assert (air.killed, air.place_id, air.actor, air.date_text) == (20, "wadi_al_shay", "coalition", "Monday")
+    hawija = one(d, place_id="hawija")
+    assert (hawija.killed, hawija.perpetrator, hawija.target, hawija.date_text) == (1, "militants", "federal_police",
+                                                                                     "Sunday")
+    kolajo = one(d, place_id="kolajo")
+    assert (kolajo.event_type, kolajo.killed, kolajo.wounded) == ("attack", 2, 1)
+    assert (kolajo.perpetrator, kolajo.target) == ("isis", "peshmerga")
+    assert (kolajo.date_text, kolajo.date) == ("early April", "2020-04")
+    tuz = one(d, place_id="tuz_khurmatu")
+    assert (tuz.killed, tuz.target) == (2, "pmf")
+    assert kolajo.sent_id == tuz.sent_id and kolajo.end <= tuz.start     # two events, one sentence
+
+
+def test_seed_001_base_handover(seed_events):
+    h = one(seed_events[seed_events.doc_id.str.startswith("001")], event_type="base_handover")
+    assert (h["count"], h.actor, h.target) == (6, "coalition", "isf")
+    assert {"abu_ghraib", "k1_base", "al_qaim", "qayyarah", "al_sqoor", "al_taqaddum"} <= set(h.places.split("|"))
+
+
+def test_seed_001_generic_mentions_are_dropped_unless_asked(parsed_seeds, seed_events):
+    d = seed_events[seed_events.doc_id.str.startswith("001")]
+    assert not set(d.event_type) & {"ambush", "kidnapping"}       # "bombings, ambushes, kidnappings" in a list
+    all_ = events.extract(parsed_seeds, include_generic=True)
+    assert {"ambush", "kidnapping"} <= set(all_[all_.doc_id.str.startswith("001")].event_type)
+
+
+def test_seed_002_003_004(seed_events):
+    ex = one(seed_events[seed_events.doc_id.str.startswith("002")], event_type="execution")
+    assert (ex.killed, ex.place_id, ex.perpetrator, ex.target) == (1, "mosul", "federal_police", "isis")
+    mur = one(seed_events[seed_events.doc_id.str.startswith("003")], place_id="miqdadiyah")
+    assert (mur.killed, mur.perpetrator, mur.date, mur.date_text) == (2, "isis", "2018-01", "January 2018")
+    d4 = seed_events[seed_events.doc_id.str.startswith("004")]
+    assert one(d4, event_type="base_handover").target == "isf"
+    assert one(d4, event_type="rocket_attack")["count"] == 12               # "more than a dozen rocket attacks"
+
+
+def test_offsets_evidence_and_columns(parsed_seeds, seed_events):
+    assert list(seed_events.columns) == events.EVENT_COLUMNS
+    assert seed_events.event_id.is_unique
+    for e in seed_events.itertuples():
+        text = parsed_seeds.text_of(e.doc_id)
+        assert text[e.start:e.end] in e.sentence
+        for ev in e.evidence:
+            assert text[ev["start"]:ev["end"]] == ev["text"]
+        assert any(ev["what"] == "trigger" for ev in e.evidence)
+
+
+def test_deterministic(parsed_seeds):
+    pd.testing.assert_frame_equal(events.extract(parsed_seeds), events.extract(parsed_seeds))
+
+
+# --------------------------------------------------------------------------- snippets
+
+@pytest.mark.parametrize("body,kind,killed,wounded", [
+    ("Four of the Americans were also wounded in the attack on the base in Anbar.", "attack", None, 4),
+    ("A roadside bomb killed a police officer and wounded two others in Tarmiyah.", "bombing", 1, 2),
+    ("Dozens of civilians were killed when mortar shells hit a market in Khanaqin.", "rocket_attack", 24, None),
+    ("Twenty-five people were killed and 1,200 injured in twin suicide bombings in Karrada.", "suicide_bombing", 25, 1200),
+    ("A dozen soldiers died in an ambush near Rutba.", "ambush", 12, None),
+    ("Five Peshmerga fighters killed in ISIS attack near Makhmour.", "attack", 5, None),
+    ("The death toll rose to 45 after an attack in Tuz Khurmato.", "attack", 45, None),
+    ("No casualties were reported after two rockets landed near Baghdad airport.", "rocket_attack", 0, 0),
+    ("An airstrike left three militants dead in the Hamrin mountains.", "airstrike", 3, None),
+])
+def test_casualty_phrases(body, kind, killed, wounded):
+    e = one(snippet(body), event_type=kind)
+    assert (None if pd.isna(e.killed) else e.killed) == killed
+    assert (None if pd.isna(e.wounded) else e.wounded) == wounded
+
+
+def test_numbers_that_are_not_people():
+    assert casualties("Two days later, 30 km north of the city, the convoy was attacked.") == []
+    assert casualties("They were killing time until the deal was signed.") == []
+    assert [c.value for c in casualties("killing an Iraqi federal police officer")] == [1]
+
+
+@pytest.mark.parametrize("text,value", [("38", 38), ("1,200", 1200), ("twenty-five", 25), ("a dozen", 12),
+                                        ("dozens of", 24), ("Two", 2), ("another", 1), ("lots", None)])
+def test_number_value(text, value):
+    assert number_value(text) == value
+
+
+def test_weekday_and_relative_dates_resolve_against_exact_publication_date():
+    e = one(snippet("A car bomb killed five people in Kirkuk on Monday."), event_type="bombing")
+    assert (e.date, e.date_text) == ("2020-04-06", "Monday")
+    e = one(snippet("A car bomb killed five people in Kirkuk yesterday."), event_type="bombing")
+    assert e.date == "2020-04-08"
+    e = one(snippet("A car bomb killed five people in Kirkuk on Monday.", published=None), event_type="bombing")
+    assert (e.date, e.date_text) == ("", "Monday")
+
+
+def test_perpetrator_and_target():
+    e = one(snippet("Iraqi security forces arrested 12 ISIS suspects in Kirkuk."), event_type="arrest")
+    assert (e.perpetrator, e.target, e["count"]) == ("isf", "isis", 12)
+    e = one(snippet("Gunmen abducted three shepherds near Rutba."), event_type="kidnapping")
+    assert (e.perpetrator, e["count"], e.place_id) == ("gunmen", 3, "rutba")
+    e = one(snippet("A rocket attack targeting US troops hit Ain al-Asad air base."), event_type="rocket_attack")
+    assert (e.target, e.place_id) == ("us_military", "ain_al_asad")
+
+
+def test_spelling_variants_reach_the_same_place():
+    for name in ["Tuz Khurmatu", "Tuz Khurmato", "TUZ KHURMATU"]:
+        e = one(snippet(f"A bomb exploded in {name}, wounding two people."), event_type="bombing")
+        assert e.place_id == "tuz_khurmatu"
+
+
+def test_sentence_without_events():
+    assert snippet("Officials met in Baghdad to discuss the budget.").empty
+
+
+# --------------------------------------------------------------------------- robustness
+
+@settings(max_examples=120, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_never_raises_and_offsets_slice(text):
+    parsed = parse_documents([{"doc_id": "h", "text": text}])
+    df = events.extract(parsed)
+    if len(parsed.articles):
+        full = parsed.text_of("h")
+        for e in df.itertuples():
+            assert full[e.start:e.end] in e.sentence
+            for ev in e.evidence:
+                assert full[ev["start"]:ev["end"]] == ev["text"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["killed", "at least", "38", "two", "wounded", "bomb", "in", "Baghdad", "on",
+                                 "Monday", "were", "a dozen", ",", "ISIS", "attack", "handed over", "bases",
+                                 "dozens of", "no one was", "injured", "—", "“", "followed by"]), max_size=40))
+def test_adversarial_casualty_fragments(parts):
+    sentence = " ".join(parts)
+    for c in casualties(sentence):
+        assert sentence[c.start:c.end] == c.text and c.value >= 0
+
+
+# --------------------------------------------------------------------------- command line
+
+def test_cli_entities_and_events(seeds_dir, tmp_path):
+    out = tmp_path / "events.csv"
+    assert cli.main(["events", str(seeds_dir), "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert {"doc_id", "event_type", "killed", "wounded", "place", "date", "start", "end"} <= set(df.columns)
+    assert (df.event_type == "suicide_bombing").sum() == 1
+    out = tmp_path / "entities.jsonl"
+    assert cli.main(["entities", str(seeds_dir), "--format", "jsonl", "--out", str(out), "--known-only"]) == 0
+    ent = pd.read_json(out, lines=True)
+    assert "unknown" not in set(ent["type"]) and "kolajo" in set(ent["entity"])
