@@ -414,7 +414,9 @@ def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
             return True
         if t.low in lex.person_nouns or t.low in lex.org_nouns or t.low in lex.statement_nouns:
             return True
-    return False
+    # any short noun phrase with an article: "a shepherd", "the farmers"
+    return head_part[0].low in ("a", "an", "the") and 2 <= len(head_part) <= 6 and \
+        all(t.k == "w" for t in head_part) and head_part[-1].low not in _PREPS | _DETS | _STOP_BACK
 
 
 def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
@@ -542,7 +544,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         return None
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns | lex.org_nouns | \
-            lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]):
+            lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]) \
+            and toks[start].low not in ("a", "an", "the"):
         return None
     np_ = _NP(start, k + 1)
     # a fronted role: "President of KRG, Nechirvan Barzani warned"
@@ -639,6 +642,9 @@ def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
             return _Mention(phrase, s, e, "nominal" if definite else "description", head=head,
                             definite=definite, plural=plural, role=role)
         return _Mention(phrase, s, e, "org", head=head, definite=definite, role=role)
+    if head in lex.person_nouns and (not head_words[-1].t[0].isupper() or len(head_words) == 1):
+        plural = head.endswith("s") and not head.endswith("ss")
+        return _Mention(phrase, s, e, "description", head=head, plural=plural, role=role)
     # capitalised: a person's name after titles and role words, or an organisation
     ws = [t.t for t in words]
     i = len(ws) - 1
@@ -807,8 +813,16 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
     return False
 
 
-def _unit_attributions(toks: list[_Tok], lex: _Lexicon) -> list[_Att]:
-    """Find every reporting verb of a sentence and read its speaker phrase and reported words."""
+def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = frozenset()) -> list[_Att]:
+    """Find every reporting verb of a sentence and read its speaker phrase and reported words.
+
+    ``spoken`` holds the offsets of closing marks that end like speech (``,”`` ``.”`` ``?”``): only
+    those take an attribution that follows them (not ``the so-called "Islamic State" claimed``).
+    """
+
+    def after_speech(t: _Tok) -> bool:
+        return t.k == "q" or (t.k == "c" and t.s in spoken)
+
     atts: list[_Att] = []
     n = len(toks)
     i = 0
@@ -866,7 +880,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon) -> list[_Att]:
                 if _only_adverbials(before, lex):
                     att.mode, att.zone = "lead", 0 if not before else first
                     _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
-                elif toks[first - 1].k in ("c", "q") or (toks[first - 1].t in (",", "—", "–", ":", "(") and
+                elif after_speech(toks[first - 1]) or (toks[first - 1].t in (",", "—", "–", ":", "(") and
                                                           _trail_ok(toks, j, obj, lex)):
                     att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
                 else:
@@ -874,7 +888,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon) -> list[_Att]:
                     att.mode = "lead"
                     att.zone = first if toks[first - 1].k == "p" else -1
                     _read_after(toks, att, j, n, cls, obj, lex)
-            elif prev is None or prev.k in ("c", "q") or prev.t in (",", "—", "–"):
+            elif prev is None or after_speech(prev) or prev.t in (",", "—", "–"):
                 np_ = _np_after(toks, j, n, lex)
                 if np_ is not None:
                     att.mode, att.np, att.zone = "inv", np_, i - 1 if prev is not None and prev.k == "p" else i
@@ -1063,7 +1077,9 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
     quotes = _find_quotes(text, pars)
     masked = _mask(text, quotes)
     by_raw = {q.raw_s: q for q in quotes}
-    close_pos = {q.raw_e: q for q in quotes}  # the closing mark of each quotation
+    # closing marks after speech-like punctuation ("...,” he said"), which an attribution may follow
+    spoken = frozenset(q.raw_e for q in quotes if q.raw_e < q.ce and text[q.raw_s:q.raw_e].rstrip()[-1:] in
+                       (",", ".", "?", "!", "…", ":", ";", "—", "–", "-"))
     # a dateline at the head of the first body paragraph is not part of any sentence
     body_from = 0
     for _, ps, pe, role in pars:
@@ -1084,7 +1100,8 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
         pq = [q for q in quotes if q.para == n]
         merged: list[list] = []
         for u in units:
-            if merged and any(q.os < merged[-1][1] and q.ce > u[0] and q.os < u[0] for q in pq):
+            if merged and (any(q.os < merged[-1][1] and q.ce > u[0] and q.os < u[0] for q in pq)
+                           or text[u[0]] in "—–"):  # "“...” — a commander" is one unit
                 merged[-1][1] = u[1]
             else:
                 merged.append(list(u))
@@ -1096,14 +1113,14 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
             toks = _tokens(masked, us, ue, lex.abbrevs)
             if not toks:
                 continue
-            _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, n, rows, mentions, quote_rows)
+            _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, n, rows, mentions, quote_rows)
     return _resolve(doc_id, text, rows, mentions, quotes, quote_rows, lex)
 
 
-def _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, para, rows, mentions, quote_rows) -> None:
+def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, mentions, quote_rows) -> None:
     """Turn the attributions of one unit into rows (direct, partial, indirect)."""
     nt = len(toks)
-    atts = [] if role == "title" else _unit_attributions(toks, lex)
+    atts = [] if role == "title" else _unit_attributions(toks, lex, spoken)
     qtok = {m: by_raw.get(toks[m].s) for m in range(nt) if toks[m].k == "q"}
     quotes_by_close = {q.qe - 1: q for q in uq} | {q.raw_e - 1: q for q in uq} | {q.raw_e: q for q in uq}
     for a in atts:
@@ -1207,7 +1224,14 @@ def _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, para, rows, me
         if a.content is not None and not (a.zone < 0 and any(
                 b.content is not None and b is not a and b.content[0] <= a.cue_lo < b.content[1] for b in atts)):
             cs, ce = a.content
-            ce = min(ce, zone_end(a.cue_lo if a.mode != "lead" or a.zone < 0 else max(a.zone, a.cue_lo)))
+            cut = zone_end(a.cue_lo if a.mode != "lead" or a.zone < 0 else max(a.zone, a.cue_lo))
+            if cut < ce:
+                # the next attribution starts a few words after a dash or comma: cut at the mark
+                ce = cut
+                for m in range(cut - 1, max(cs, cut - 5), -1):
+                    if toks[m].k == "p" and toks[m].t in ",;:—–":
+                        ce = m
+                        break
             _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add,
                          "indirect")
     # quotations no verb points at
@@ -1225,16 +1249,44 @@ def _unit_rows(text, toks, role, uq, by_raw, close_pos, lex, sid, para, rows, me
         elif words < 2:
             continue
         claimed.add(id(q))
-        kind = "direct"
         mode = "context"
         mention = None
+        mark = _mark_attribution(toks, m, lex) if role != "title" else None
+        if mark is not None:
+            np_, mark_i = mark
+            mention, mode = _mention(text, toks, np_, lex), "np"
+            mentions.append(mention)
+            r = add(q.qs, q.qe, "direct", _Att(mark_i, mark_i + 1, "mark"), mention, mode)
+            if r is not None:
+                r.chain = q.chain
+                quote_rows[id(q)] = r
+            continue
         if fragment and role != "title" and subject is not None and any(a.mention is not None for a in atts):
             mention, mode = subject, "np"
-        r = add(q.qs, q.qe, kind, None, mention, mode)
+        r = add(q.qs, q.qe, "direct", None, mention, mode)
         if r is not None:
             r.chain = q.chain
             r.repeat = text[q.qs:q.qe] if fragment or role in ("title", "standfirst") else ""  # type: ignore
             quote_rows[id(q)] = r
+
+
+def _mark_attribution(toks: list[_Tok], m: int, lex: _Lexicon) -> tuple[_NP, int] | None:
+    """A speaker given by punctuation alone: ``“...” — a Peshmerga commander`` or ``Caggins: “...”``."""
+    nt = len(toks)
+    if m + 3 < nt and toks[m + 1].k == "c" and toks[m + 2].t in _DASHES:
+        lo, hi = m + 3, nt
+        while hi > lo and toks[hi - 1].k == "p":
+            hi -= 1
+        np_toks = toks[lo:hi]
+        if np_toks and all(t.k == "w" for t in np_toks) and _np_ok(np_toks, lex) and \
+                not any(_is_verbish(toks, i, lex) for i in range(lo, hi)):
+            return _NP(lo, hi), m + 2
+    if 2 <= m <= 9 and toks[m - 1].k == "o" and toks[m - 2].t == ":":
+        np_toks = toks[:m - 2]
+        if np_toks and all(t.k == "w" for t in np_toks) and _cap(np_toks[0].t) and _np_ok(np_toks, lex) and \
+                not any(_is_verbish(toks, i, lex) for i in range(m - 2)):
+            return _NP(0, m - 2), m - 2
+    return None
 
 
 def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add, kind) -> None:
@@ -1352,7 +1404,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if x.start > pos and x.kind == "person" and (m.head in x.keywords(lex) or
                                                              m.head in _title_heads_of(x, lex)):
                     return _final(x)
-            return None
+            # a titled name the article gave without a reporting verb ("Col. Dana Pierce spoke from ...")
+            return _last_named_person(text, pos, lex, head=m.head, reach=3000) if m.definite else None
         if m.kind == "statement" and m.definite:
             for x in reversed(before):
                 r = _final(x)
@@ -1436,9 +1489,10 @@ def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:
     return heads
 
 
-def _last_named_person(text: str, pos: int, lex: _Lexicon) -> _Mention | None:
-    """The last capitalised two-to-four word name before ``pos`` that reads as a person."""
-    window_start = max(0, pos - 600)
+def _last_named_person(text: str, pos: int, lex: _Lexicon, head: str = "", reach: int = 600) -> _Mention | None:
+    """The last name (two words or more, after any title) before ``pos`` that reads as a person; with
+    ``head``, only a person whose title or role has that noun ("the colonel" -> "Col. Dana Pierce")."""
+    window_start = max(0, pos - reach)
     window = text[window_start:pos]
     found = None
     for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", window):
@@ -1447,7 +1501,7 @@ def _last_named_person(text: str, pos: int, lex: _Lexicon) -> _Mention | None:
         if not toks:
             continue
         mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
-        if mm.kind == "person" and len(mm.name.split()) >= 2:
+        if mm.kind == "person" and len(mm.name.split()) >= 2 and (not head or head in _title_heads_of(mm, lex)):
             found = replace(mm, start=window_start + m.start() + mm.start, end=window_start + m.start() + mm.end)
     return found
 
