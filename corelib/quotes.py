@@ -19,8 +19,10 @@ and ``corelib/data/speaker_titles.yaml``. The speaker's affiliation comes from
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -54,10 +56,10 @@ class _Lexicon:
     adjuncts: frozenset
     statement_nouns: frozenset
     opinion_nouns: frozenset
+    before_that: frozenset   # adjunct, statement and opinion words that may stand between a verb and "that"
     impersonal: dict
-    titles: tuple            # (words tuple, text, head), longest first
     title_heads: dict        # lower title text -> head
-    title_last: frozenset    # last words of titles
+    title_last: dict         # last word of a title -> [(words tuple, text, head)], longest first
     branches: tuple
     person_nouns: frozenset
     org_nouns: frozenset
@@ -66,7 +68,7 @@ class _Lexicon:
     suffixes: frozenset
     adverbial: frozenset
     abbrevs: frozenset
-    cue_words: re.Pattern    # any form of any reporting verb, for a quick test of a sentence
+    cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -77,6 +79,13 @@ def _words(items: Iterable[str]) -> frozenset:
     return frozenset(x.lower() for x in items)
 
 
+def _by_last_word(titles: list) -> dict:
+    out: dict = {}
+    for entry in titles:
+        out.setdefault(entry[0][-1], []).append(entry)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _lex() -> _Lexicon:
     with open(DATA / "reporting_verbs.yaml", encoding="utf-8") as fh:
@@ -84,12 +93,10 @@ def _lex() -> _Lexicon:
     with open(DATA / "speaker_titles.yaml", encoding="utf-8") as fh:
         spk = yaml.safe_load(fh)
     cues: dict = {}
-    all_forms = []
     for lemma, entry in verbs["verbs"].items():
         for form in entry["forms"]:
             words = tuple(form.lower().split())
             cues.setdefault(words[0], []).append((words, lemma, entry["class"], bool(entry.get("object"))))
-            all_forms.append(form)
     for lst in cues.values():
         lst.sort(key=lambda c: -len(c[0]))
     titles, heads = [], {}
@@ -103,7 +110,6 @@ def _lex() -> _Lexicon:
         line = line.strip()
         if line and not line.startswith("#"):
             abbrevs.add(line.lower())
-    alt = "|".join(re.escape(f) for f in sorted(set(all_forms), key=len, reverse=True))
     return _Lexicon(
         cues=cues,
         participles=frozenset(w for w in cues if w.endswith("ing")),
@@ -112,10 +118,11 @@ def _lex() -> _Lexicon:
         adjuncts=_words(verbs["adjunct_words"]),
         statement_nouns=_words(w for s in verbs["statement_nouns"] for w in s.split()),
         opinion_nouns=_words(verbs["opinion_nouns"]),
+        before_that=_words(verbs["adjunct_words"]) | _words(verbs["opinion_nouns"]) |
+        _words(w for s in verbs["statement_nouns"] for w in s.split()),
         impersonal={k: v for k, v in verbs["impersonal_passive"].items()},
-        titles=tuple(titles),
         title_heads=heads,
-        title_last=frozenset(t[0][-1] for t in titles),
+        title_last=_by_last_word(titles),
         branches=tuple(tuple(b.split()) for b in sorted(spk["branches"], key=lambda b: -len(b.split()))),
         person_nouns=_words(w for s in spk["person_nouns"] for w in str(s).split()),
         org_nouns=_words(spk["organisation_nouns"]),
@@ -124,7 +131,7 @@ def _lex() -> _Lexicon:
         suffixes=frozenset(spk["name_suffixes"]),
         adverbial=_words(spk["adverbial_openers"]),
         abbrevs=frozenset(abbrevs),
-        cue_words=re.compile(rf"\b(?:{alt}|according to)\b", re.IGNORECASE),
+        cue_first=frozenset(cues) | {"according", "According"},
     )
 
 
@@ -259,19 +266,18 @@ def _mask(text: str, quotes: list[_Quote]) -> str:
 
 # --------------------------------------------------------------------------- tokens
 
+_LOWER_WORD = re.compile(r"\b(?:[a-z]+|According)\b")
 _TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=\w))*|[^\w\s§]")
 
 
-@dataclass
 class _Tok:
-    s: int
-    e: int
-    t: str
-    k: str   # 'q' quoted words, 'o' opening mark, 'c' closing mark, 'w' word, 'p' punctuation
+    """One token of a sentence: offsets, text, lower-case text and kind."""
 
-    @property
-    def low(self) -> str:
-        return self.t.lower()
+    __slots__ = ("s", "e", "t", "k", "low")
+
+    def __init__(self, s: int, e: int, t: str, k: str) -> None:
+        self.s, self.e, self.t, self.k = s, e, t, k  # k: 'q' quoted, 'o'/'c' marks, 'w' word, 'p' punctuation
+        self.low = t.lower()
 
 
 def _tokens(masked: str, s: int, e: int, abbrevs: frozenset) -> list[_Tok]:
@@ -386,11 +392,13 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     if t.k != "w" or not t.t.islower():
         return False
     low = t.low
+    prev = toks[i - 1].low if i > 0 else ""
+    if prev in _DETS:
+        return False  # "the report", "a retired general"
     if low in lex.aux or low in lex.cues:
         return True
     if low.endswith("ed") and len(low) > 4 and "-" not in low:
-        prev = toks[i - 1].low if i > 0 else ""
-        return prev not in _DETS and prev not in ("most", "very", "so-called", "well")
+        return prev not in ("most", "very", "so-called", "well")
     return False
 
 
@@ -403,7 +411,7 @@ def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
         if t.low in _REL or (t.low in ("speaking", "quoted", "cited", "familiar") and head_part):
             break
         head_part.append(t)
-    if any(t.k == "q" or t.k in ("o", "c") for t in head_part):
+    if not head_part or any(t.k in ("q", "o", "c") for t in head_part):
         return False
     if len(head_part) == 1 and head_part[0].low in _PRONOUNS:
         return True
@@ -594,7 +602,9 @@ def _span_text(text: str, toks: list[_Tok], lo: int, hi: int) -> str:
 def _match_title(words: list[str], end: int, lex: _Lexicon) -> int:
     """Start index of the longest title (with a service branch before it) that ends at ``words[end]``."""
     best = -1
-    for tw, _, _ in lex.titles:
+    if end < 0:
+        return -1
+    for tw, _, _ in lex.title_last.get(words[end], ()):
         n = len(tw)
         if end - n + 1 >= 0 and tuple(words[end - n + 1:end + 1]) == tw:
             best = end - n + 1
@@ -715,9 +725,9 @@ class _Att:
 
 def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
     t = toks[i]
-    if t.k != "w":
-        return None
     low = t.low
+    if t.k != "w" or low not in lex.cue_first:
+        return None
     if low == "according" and i + 1 < len(toks) and toks[i + 1].low == "to":
         return (i + 2, "according to", "say", False)
     if not t.t.islower() and not (i == 0 and low in lex.participles):
@@ -749,7 +759,8 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
             return "", -1
         ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.adjuncts or \
             t.low in lex.statement_nouns or t.low in lex.opinion_nouns or n < free
-        if t.k == "w" and (t.low in lex.aux or _is_verbish(toks, m, lex)) and n >= free:
+        if t.k == "w" and n >= free and t.low not in lex.before_that \
+                and (t.low in lex.aux or _is_verbish(toks, m, lex)):
             return "", -1
         if not ok:
             return "", -1
@@ -823,6 +834,23 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
     def after_speech(t: _Tok) -> bool:
         return t.k == "q" or (t.k == "c" and t.s in spoken)
 
+    def place(att: _Att, np_: _NP, j: int, cls: str, obj: bool) -> None:
+        """Lead (``X said that ...``), trailing (``..., X said.``) or inside another clause."""
+        att.np = np_
+        first = np_.role_lo if 0 <= np_.role_lo < np_.lo else np_.lo
+        before = toks[:first]
+        if _only_adverbials(before, lex):
+            att.mode, att.zone = "lead", 0 if not before else first
+            _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
+        elif after_speech(toks[first - 1]) or (toks[first - 1].t in (",", "—", "–", ":", "(") and
+                                                  _trail_ok(toks, j, obj, lex)):
+            att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
+        else:
+            # inside another clause ("added that it had warned ..."): no zone of its own
+            att.mode = "lead"
+            att.zone = first if toks[first - 1].k == "p" else -1
+            _read_after(toks, att, j, n, cls, obj, lex)
+
     atts: list[_Att] = []
     n = len(toks)
     i = 0
@@ -855,10 +883,17 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 continue
         elif toks[i].low in ("saying", "stating") and prev is not None and prev.low == "as" and \
                 _quoted_as(toks, i - 1, lex) is not None:
-            # "has quoted an Iraqi security report as saying that ..."
-            att.np = _quoted_as(toks, i - 1, lex)
-            att.mode, att.zone = "lead", att.np.lo - 1
-            _read_after(toks, att, j, n, cls, obj, lex)
+            q_i, np_ = _quoted_as(toks, i - 1, lex)
+            if np_ is not None:  # "has quoted an Iraqi security report as saying that ..."
+                att.np = np_
+                att.mode, att.zone = "lead", np_.lo - 1
+                _read_after(toks, att, j, n, cls, obj, lex)
+            else:  # "..., Hadi al-Amiri was quoted as saying by state media."
+                np_ = _np_before(toks, q_i - 1, 0, lex) if q_i >= 1 and toks[q_i - 1].low in _BE else None
+                if np_ is None:
+                    i = j
+                    continue
+                place(att, np_, j, cls, obj)
         elif toks[i].low in lex.participles and (prev is None or prev.t in (",", "—", "–") or prev.low in (
                 "instead", "also", "while", "before", "after", "by") or (prev.k == "w" and prev.low in
                                                                            lex.statement_nouns)):
@@ -874,20 +909,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 att.mode, att.np, att.zone = "lead", np_, np_.lo - 1
                 att.content = (j + 1, n)
             elif np_ is not None:
-                att.np = np_
-                first = np_.role_lo if 0 <= np_.role_lo < np_.lo else np_.lo
-                before = toks[:first]
-                if _only_adverbials(before, lex):
-                    att.mode, att.zone = "lead", 0 if not before else first
-                    _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
-                elif after_speech(toks[first - 1]) or (toks[first - 1].t in (",", "—", "–", ":", "(") and
-                                                          _trail_ok(toks, j, obj, lex)):
-                    att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
-                else:
-                    # inside another clause ("added that it had warned ..."): no zone of its own
-                    att.mode = "lead"
-                    att.zone = first if toks[first - 1].k == "p" else -1
-                    _read_after(toks, att, j, n, cls, obj, lex)
+                place(att, np_, j, cls, obj)
             elif prev is None or after_speech(prev) or prev.t in (",", "—", "–"):
                 np_ = _np_after(toks, j, n, lex)
                 if np_ is not None:
@@ -905,13 +927,13 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
     return atts
 
 
-def _quoted_as(toks: list[_Tok], as_i: int, lex: _Lexicon) -> _NP | None:
-    """The source in ``quoted/cited SOURCE as saying``."""
+def _quoted_as(toks: list[_Tok], as_i: int, lex: _Lexicon) -> tuple[int, _NP | None] | None:
+    """``quoted/cited SOURCE as saying``: (index of 'quoted', the source or None when passive), or None."""
     for q in range(as_i - 1, max(-1, as_i - 16), -1):
         if toks[q].low in ("quoted", "quoting", "quotes", "cited", "citing", "cites"):
             if q + 1 < as_i and _np_ok(toks[q + 1:as_i], lex):
-                return _NP(q + 1, as_i)
-            return None
+                return q, _NP(q + 1, as_i)
+            return (q, None) if q + 1 == as_i else None
         if toks[q].k != "w":
             return None
     return None
@@ -1088,6 +1110,8 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
             if dl is not None and dl.end < pe - ps:
                 body_from = ps + dl.end
             break
+    # where reporting verbs occur (lower case, or "According"), to skip sentences without any
+    cue_at = [m.start() for m in _LOWER_WORD.finditer(masked) if m.group() in lex.cue_first]
     # sentences grouped by paragraph; sentences bridged by one quotation form one unit
     sent_by_par: dict = {}
     for sid, pid, ss, se in sents:
@@ -1107,8 +1131,7 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
                 merged.append(list(u))
         for us, ue, sid in merged:
             uq = [q for q in pq if us <= q.qs < ue]
-            utext = masked[us:ue]
-            if not uq and not lex.cue_words.search(utext):
+            if not uq and not (cue_at and bisect.bisect_left(cue_at, ue) > bisect.bisect_left(cue_at, us)):
                 continue
             toks = _tokens(masked, us, ue, lex.abbrevs)
             if not toks:
@@ -1588,7 +1611,11 @@ def extract(parsed: Parsed) -> pd.DataFrame:
     for doc_id, text in zip(parsed.articles["doc_id"], parsed.articles["text"]):
         if not isinstance(text, str) or not text:
             continue
-        rows.extend(_doc_rows(str(doc_id), text, pars.get(doc_id, []), sents.get(doc_id, []), lex))
+        try:
+            rows.extend(_doc_rows(str(doc_id), text, pars.get(doc_id, []), sents.get(doc_id, []), lex))
+        except Exception as exc:  # one article never stops the batch; say which one and why
+            warnings.warn(f"corelib.quotes: article {doc_id!r} skipped: {type(exc).__name__}: {exc}",
+                          RuntimeWarning, stacklevel=2)
     _link_person_ids(rows)
     for r in rows:
         r["speaker_affiliation"] = _affiliation(r.pop("_affil"))
