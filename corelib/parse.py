@@ -237,7 +237,8 @@ _DASH = r"[-–—‒―]"
 _PW = r"(?:(?:[Aa]l|AL|[Ee]l|EL)-)?[A-Z][\w'’.]*(?:-[\w'’]+)*"
 _DATELINE = re.compile(
     rf"""^(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})
-        (?:,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}}))?
+        (?:,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}})
+           |[ ]\((?P<pregion>[A-Z][\w'’.]*(?:[ ][A-Z][\w'’.]*)?)\)(?=[ ]*\())?
         [ ]*(?:(?:{_DASH}[ ]*)?\((?P<credit>[^()\n]{{1,40}})\))?
         [ ]*{_DASH}+[ ]*
         (?:(?P<date>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})[ ]*(?:{_DASH}+[ ]*)?)?""",
@@ -246,6 +247,7 @@ _DATELINE = re.compile(
 _DATELINE_DASHED_CREDIT = re.compile(
     rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}})[ ]*{_DASH}[ ]*")
 _DATELINE_SLASH_CREDIT = re.compile(r"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){0,3})[ ]*/[ ]+")
+_DATELINE_COLON = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2}):[ ]+(?=[A-Z“\"‘])")
 
 
 @lru_cache(maxsize=1)
@@ -272,18 +274,24 @@ class Dateline:
     end: int  # offset just after the dateline inside the paragraph
 
 
-def match_dateline(par: str) -> Dateline | None:
-    """Return the dateline that opens a paragraph (``ERBIL, Kurdistan Region (Kurdistan 24) –``), or None."""
+def match_dateline(par: str, colon: bool = True) -> Dateline | None:
+    """Return the dateline that opens a paragraph (``ERBIL, Kurdistan Region (Kurdistan 24) –``), or None.
+
+    ``colon`` also accepts the all-caps ``RAMADI:`` form, which headlines (``ISIS: ...``) share.
+    """
     m = _DATELINE_DASHED_CREDIT.match(par)
     if m and not any(w.lower() in _stop_words() for w in m["place"].split()):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_SLASH_CREDIT.match(par)
     if m and _outlets()[2].match(m["credit"]):
         return Dateline("", "", m["credit"], "", m.end())
+    m = _DATELINE_COLON.match(par) if colon else None
+    if m and len(m["place"]) > 2 and not any(w.lower() in _stop_words() for w in m["place"].split()):
+        return Dateline(_proper(m["place"]), "", "", "", m.end())
     m = _DATELINE.match(par)
     if not m:
         return None
-    place, region, credit = m["place"], m["region"] or "", (m["credit"] or "").strip()
+    place, region, credit = m["place"], m["region"] or m["pregion"] or "", (m["credit"] or "").strip()
     words = place.split() + region.replace(",", " ").split()
     if any(w.lower().strip(".") in _stop_words() for w in words):
         return None
@@ -326,7 +334,7 @@ def _looks_like_title(par: str, n_pars: int) -> bool:
     words = par.split()
     if n_pars < 2 or not words or len(words) > 30 or len(par) > 250:
         return False
-    if match_dateline(par):
+    if match_dateline(par, colon=False):
         return False
     return not _SENT_END.search(par) or par.rstrip().endswith("?")
 

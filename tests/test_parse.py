@@ -120,6 +120,9 @@ def test_trailing_boilerplate_is_cut_and_roles_are_kept(parsed_seeds):
     ("Shafaq News/ The President of the Region", "", "", "Shafaq News", ""),
     ("Washington, DC–(ENEWSPF)–June 29, 2017", "Washington, DC", "DC", "ENEWSPF", "2017-06-29"),
     ("AL-QAIM, Iraq (AP) — Troops", "Al-Qaim, Iraq", "Iraq", "AP", ""),
+    ("RAMADI: Anbar's governor said", "Ramadi", "", "", ""),
+    ("Hasakeh (Syria) (AFP) - Kurdish-led forces", "Hasakeh, Syria", "Syria", "AFP", ""),
+    ("DEIR EZ-ZOR, Syria (North Press) – Gunmen", "Deir Ez-Zor, Syria", "Syria", "North Press", ""),
 ])
 def test_dateline_forms(line, place, region, credit, date):
     dl = match_dateline(line)
@@ -133,9 +136,17 @@ def test_dateline_forms(line, place, region, credit, date):
     "Coalition forces will resume their training mission when “conditions permit”, officials said.",
     "Iraq’s fragile security was exposed when a bombing killed 38.",
     "Officials with Operation Inherent Resolve — the U.S.-led mission — gave no details.",
+    "ISIS: a timeline of the group's rise and fall",
+    "Note: figures are provisional.",
 ])
 def test_sentences_that_are_not_datelines(line):
     assert match_dateline(line) is None
+
+
+def test_an_all_caps_headline_with_a_colon_stays_a_headline():
+    out = parse_article("t", "ISIS: The return of the sleeper cells\n\nRAMADI: Gunmen attacked a checkpoint, police said.")
+    art = out["article"]
+    assert art["title"] == "ISIS: The return of the sleeper cells" and art["dateline_place"] == "Ramadi"
 
 
 def test_dateline_only_line_and_its_date(tmp_path):
