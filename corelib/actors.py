@@ -125,7 +125,8 @@ class _Alias:
 
 @dataclass
 class Lexicon:
-    """Every alias and place variant, indexed by first token, plus the rules around them."""
+    """Every alias and place variant, indexed by its first token (one-token aliases) or first two
+    tokens (longer ones, so that "al" does not scan every "al-X" place), plus the rules around them."""
 
     by_first_ci: dict = field(default_factory=lambda: defaultdict(list))
     by_first_cs: dict = field(default_factory=lambda: defaultdict(list))
@@ -138,7 +139,7 @@ class Lexicon:
 
     def add(self, alias: _Alias) -> None:
         index = self.by_first_ci if alias.fold_case else self.by_first_cs
-        index[alias.key[0]].append(alias)
+        index[alias.key[0] if len(alias.key) == 1 else alias.key[:2]].append(alias)
         if alias.fold_case:
             self.alias_keys_ci.add(alias.key)
 
@@ -274,7 +275,8 @@ def _names() -> dict:
         "demonyms": set(raw.get("demonyms", [])),
         "org_heads": set(raw.get("organisation_heads", [])),
         "place_heads": set(raw.get("place_heads", [])),
-        "locative": sorted({phrase_key(s, False) for s in raw.get("locative_cues", [])}, key=len, reverse=True),
+        "locative_re": re.compile(r"(?:^|\W)(?:" + "|".join(re.escape(c) for c in sorted(
+            raw.get("locative_cues", []), key=len, reverse=True)) + r")\s+$", re.I),
         "titles": titles,
         "branches": branches - {"U.S.", "US"},
     }
@@ -324,7 +326,10 @@ def _candidates(text: str, tokens: list[Token], lex: Lexicon) -> list[_Cand]:
     words = [t.text for t in tokens]
     for i in range(len(tokens)):
         for index, seq in ((lex.by_first_ci, lowered), (lex.by_first_cs, words)):
-            for al in index.get(seq[i], ()):
+            hits = index.get(seq[i], [])
+            if i + 1 < len(seq):
+                hits = index.get((seq[i], seq[i + 1]), []) + hits
+            for al in hits:
                 n = len(al.key)
                 if i + n > len(tokens) or tuple(seq[i:i + n]) != al.key or not _adjacent(text, tokens, i, i + n):
                     continue
@@ -348,7 +353,7 @@ def _keep(c: _Cand, tokens: list[Token], lex: Lexicon) -> bool:
         for k in (c.i - 1, c.j):
             w = _word_at(tokens, k)
             if w.isalpha() and len(w) >= 3 and _is_caps(w) and (w.lower(),) not in lex.alias_keys_ci \
-                    and w not in lex.by_first_cs:
+                    and not any(a.key == (w,) for a in lex.by_first_cs.get(w, ())):
                 return False
     if al.needs_context:
         if not (_ends_with(tokens, c.i, lex.locative_cues, fold=False)
@@ -485,10 +490,9 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
     after = text[e:]
     person_cue = titled or bool(_SAID_AFTER.match(after) or _APPOSITION.match(after))
     if len(words) == 1:
-        before = tokenize(text[:s])
         if person_cue and not _is_caps(parts[0]) and parts[0] not in cfg["org_heads"] | cfg["place_heads"]:
             subtype = "person"
-        elif _ends_with(before, len(before), cfg["locative"], fold=True) and not _is_caps(parts[0]):
+        elif cfg["locative_re"].search(text[max(0, s - 40):s]) and not _is_caps(parts[0]):
             subtype = "place"
         else:
             return None
@@ -505,9 +509,19 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
 
 
 @lru_cache(maxsize=1)
+def _articles() -> tuple[str, ...]:
+    return tuple(_read_yaml("place_rules.yaml").get("articles", []))
+
+
+@lru_cache(maxsize=1)
+def _places_by_id() -> dict[str, dict]:
+    return {r["place_id"]: r for r in gazetteer().to_dict("records")}
+
+
+@lru_cache(maxsize=1)
 def _skeleton_index() -> dict[str, set]:
     """Loose consonant skeleton of every place variant -> the places that have it."""
-    articles = _read_yaml("place_rules.yaml").get("articles", [])
+    articles = _articles()
     index: dict[str, set] = defaultdict(set)
     for r in gazetteer().itertuples(index=False):
         for v in r.variants.split("|"):
@@ -521,15 +535,14 @@ def _resolve_spelling(row: dict) -> dict:
     """Turn an unknown place candidate ("in Klajo") into a gazetteer place when one place has its skeleton."""
     if row["subtype"] != "place":
         return row
-    articles = _read_yaml("place_rules.yaml").get("articles", [])
-    ids = _skeleton_index().get(name_skeleton(row["text"], articles, loose=True), set())
+    ids = _skeleton_index().get(name_skeleton(row["text"], _articles(), loose=True), set())
     if len(ids) != 1:
         return row
-    place = gazetteer().set_index("place_id").loc[next(iter(ids))]
+    place = _places_by_id()[next(iter(ids))]
     written = row["text"].lower()
     if max(SequenceMatcher(None, written, v.lower()).ratio() for v in place["variants"].split("|")) < 0.8:
         return row  # same consonants, different name (Zarganiya is not Serekaniye)
-    return {**row, "entity": place.name, "name": place["name"], "type": "place", "subtype": place["kind"],
+    return {**row, "entity": place["place_id"], "name": place["name"], "type": "place", "subtype": place["kind"],
             "governorate": place["governorate"], "country": place["country"], "lat": place["lat"],
             "lon": place["lon"]}
 

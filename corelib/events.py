@@ -25,8 +25,12 @@ ROUND = 4
 EVENT_COLUMNS = ["doc_id", "event_id", "sent_id", "start", "end", "sentence", "event_type", "trigger",
                  "killed", "wounded", "count", "place", "place_id", "governorate", "country", "lat", "lon",
                  "places", "actor", "perpetrator", "target", "date", "date_text", "evidence"]
+_WORDS = re.compile(r"\w+")
 _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _NO_PLACE_KINDS = {"country"}
+_PLACE_BEFORE_CHARS = 60   # a place written before the trigger counts only this close to it
+_SKIPPED_BEFORE_ACTOR = {"the", "a", "an", "its", "their", "two", "three", "some", "several", "suspected",
+                         "alleged", "local", "remaining", "members", "member", "of"}
 _FUNCTION_WORDS = "after|before|an|a|the|in|of|to|and|or|from|by|with|at|on|for|than|as|that|who|which"
 _IGNORED_ACTOR_TYPES = {"media", "think_tank"}
 
@@ -63,6 +67,8 @@ class Vocabulary:
     generic_perpetrators: re.Pattern
     relative_days: dict
     requires: dict = field(default_factory=dict)
+    quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
+    relative_re: re.Pattern | None = None
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +103,7 @@ def vocabulary() -> Vocabulary:
     return Vocabulary(
         triggers=triggers, generic_types=generic_types, numbers=numbers, qty=qty,
         active=re.compile(rf"\b(?:{verbs})\s+{qty}\b", re.I),
-        passive=re.compile(rf"(?<![\w-]){qty}\s+(?P<np>(?:{word}\s+){{0,6}}?)(?P<be>(?:(?:{be})\s+)*)"
+        passive=re.compile(rf"(?<![\w-]){qty}\s+(?P<np>(?:{word}\s+){{0,8}}?)(?P<be>(?:(?:{be})\s+)*)"
                            rf"(?:{participles})\b", re.I),
         elliptic=re.compile(rf"\band\s+{qty}\s+(?:(?:others?|more|people|persons)\s+)?(?:{participles})\b", re.I),
         noun_of=re.compile(rf"\b(?:(?P<kverb>{_alt(raw.get('killed_nouns', []))})|"
@@ -106,8 +112,8 @@ def vocabulary() -> Vocabulary:
                         rf"is|was|stands\s+at|stood\s+at)\s+{qty}\b", re.I),
         left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>dead)|(?P<wverb>wounded|injured))\b",
                              re.I),
-        none=re.compile(r"\bno\s+(?:one|casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+"
-                        r"(?P<what>killed|injured|wounded|hurt|reported))?", re.I),
+        none=re.compile(r"\bno\s+(?:(?:one|body|soldiers?|civilians?)\s+(?:was|were)\s+(?P<what>killed|injured|wounded|hurt)"
+                        r"|(?:casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+reported)?)", re.I),
         count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
         not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
@@ -118,6 +124,11 @@ def vocabulary() -> Vocabulary:
         generic_perpetrators=re.compile(rf"\b(?:{_alt(raw.get('generic_perpetrators', []))})\b", re.I),
         relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
         requires=requires,
+        quick=frozenset(set(triggers) | {w.split()[0].lower() for key in ("killed_words", "wounded_words",
+                                                                            "killed_nouns", "toll_words")
+                                          for w in raw.get(key, [])} | {"no", "left"}),
+        relative_re=re.compile(rf"\b(?:{_alt(raw.get('relative_days') or {})})\b", re.I)
+        if raw.get("relative_days") else None,
     )
 
 
@@ -196,7 +207,7 @@ def casualties(sentence: str) -> list[Casualty]:
                 continue
         if any(w.lower().strip(",") in {"and", "but", "while", "after", "as", "when"} for w in np_words):
             continue
-        add(m, kind_of(m), False)
+        add(m, kind_of(m), True)
     for m in v.none.finditer(sentence):
         what = (m.group("what") or "").lower()
         kinds = ["killed"] if what == "killed" else ["wounded"] if what in ("injured", "wounded", "hurt") \
@@ -266,15 +277,13 @@ def _has_required(sentence: str, span: tuple[int, int], req: tuple) -> bool:
 
 def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabulary) -> str:
     """perpetrator | target for an actor mention relative to the event trigger."""
-    before = actors.tokenize(sentence[max(0, m_start - 40):m_start])
-    if actors._ends_with([actors.Token(t.text.lower(), t.start, t.end) for t in before], len(before),
-                         v.perpetrator_cues):
-        return "perpetrator"
-    low_before = [actors.Token(t.text.lower(), t.start, t.end) for t in before]
-    # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
-    stripped = low_before
-    while stripped and stripped[-1].text in ("the", "a", "an", "its", "their", "two", "three", "some", "several"):
+    before = actors.tokenize(sentence[max(0, m_start - 60):m_start])
+    stripped = [actors.Token(t.text.lower(), t.start, t.end) for t in before]
+    while stripped and stripped[-1].text in _SKIPPED_BEFORE_ACTOR:
         stripped = stripped[:-1]
+    if actors._ends_with(stripped, len(stripped), v.perpetrator_cues):
+        return "perpetrator"
+    # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
     if actors._ends_with(stripped, len(stripped), v.target_cues) and not (
             anchor.type == "base_handover" and m_start < anchor.start):
         return "target"
@@ -300,10 +309,9 @@ def _published(article) -> dt.date | None:
 
 def _relative_dates(sentence: str, offset: int, pub: dt.date | None, v: Vocabulary) -> list[dict]:
     out = []
-    if not v.relative_days:
+    if v.relative_re is None:
         return out
-    pat = re.compile(rf"\b(?:{_alt(v.relative_days)})\b", re.I)
-    for m in pat.finditer(sentence):
+    for m in v.relative_re.finditer(sentence):
         days = v.relative_days[re.sub(r"\s+", " ", m.group().lower())]
         value = (pub + dt.timedelta(days=days)).isoformat() if pub else ""
         out.append({"start": m.start() + offset, "end": m.end() + offset, "text": m.group(), "value": value})
@@ -321,13 +329,16 @@ def _pick_place(places: list[dict], anchor: Trigger, offset: int) -> dict | None
     after = [p for p in pool if p["start"] >= a]
     if after:
         return after[0]
-    return max(pool, key=lambda p: p["start"])
+    near = [p for p in pool if a - p["end"] <= _PLACE_BEFORE_CHARS]
+    return max(near, key=lambda p: p["start"]) if near else None
 
 
 def events_in_sentence(sentence: str, offset: int, mentions: list[dict], dates: list[dict],
                        include_generic: bool = False) -> list[dict]:
     """Events in one sentence; ``mentions``/``dates`` carry article offsets, ``offset`` is the sentence start."""
     v = vocabulary()
+    if v.quick.isdisjoint(_WORDS.findall(sentence.lower())):
+        return []
     trig = triggers(sentence)
     cas = casualties(sentence)
     if not trig and not cas:
@@ -371,11 +382,14 @@ def events_in_sentence(sentence: str, offset: int, mentions: list[dict], dates: 
 
 def _specific(ev: dict, anchor: Trigger) -> bool:
     """False for generic mentions: nothing but a trigger, or a plural noun with no count, date or casualties."""
-    detail = [ev["killed"] is not None, ev["wounded"] is not None, bool(ev["date"]), ev["count"] is not None]
-    if any(detail):
+    counted = [ev["killed"] is not None, ev["wounded"] is not None, ev["count"] is not None]
+    if any(counted):
         return True
     plural = re.search(r"[a-z]s$", anchor.text) is not None and anchor.text.lower() not in ("kills", "hands over")
-    return not plural and bool(ev["place_id"]) and ev["_place_kind"] not in _NO_PLACE_KINDS
+    if plural:
+        return False
+    dated = bool(ev["date"]) and len(ev["date"]) > 4
+    return dated or (bool(ev["place_id"]) and ev["_place_kind"] not in _NO_PLACE_KINDS)
 
 
 def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) -> dict:
@@ -393,24 +407,33 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
         evidence.append({"what": "place", "text": place["text"], "start": place["start"], "end": place["end"]})
     perpetrator = target = ""
     best: dict[str, tuple[int, dict]] = {}
+    prev = None
     for m in c_actors:
+        repeat = prev is not None and prev["entity"] == m["entity"] and \
+            sentence[prev["end"] - offset:m["start"] - offset].strip() == "("
+        prev = m
+        if repeat:  # "Islamic State (ISIS)": the parenthesis repeats the same actor
+            continue
         role = _role(sentence, m["start"] - offset, m["end"] - offset, anchor, v)
         dist = abs(m["start"] - offset - anchor.start)
         if role not in best or dist < best[role][0]:
             best[role] = (dist, m)
+    actor_spans = [(m["start"] - offset, m["end"] - offset) for m in c_actors]
+    for g in v.generic_perpetrators.finditer(sentence, cs, anchor.start if anchor.start > cs else cs):
+        if any(s < g.end() and g.start() < e or (e <= g.start() and sentence[e:g.start()].strip() == "")
+               for s, e in actor_spans):
+            continue  # "ISIS gunmen": the actor named right before the word is the perpetrator
+        dist = anchor.start - g.start()
+        if "perpetrator" not in best or dist < best["perpetrator"][0]:
+            best["perpetrator"] = (dist, {"entity": g.group().lower(), "text": g.group(),
+                                          "start": g.start() + offset, "end": g.end() + offset})
     if "perpetrator" in best:
-        perpetrator = best["perpetrator"][1]["entity"]
         m = best["perpetrator"][1]
+        perpetrator = m["entity"]
         evidence.append({"what": "perpetrator", "text": m["text"], "start": m["start"], "end": m["end"]})
-    else:
-        g = v.generic_perpetrators.search(sentence, cs, anchor.start) if anchor.start > cs else None
-        if g:
-            perpetrator = g.group().lower()
-            evidence.append({"what": "perpetrator", "text": g.group(), "start": g.start() + offset,
-                             "end": g.end() + offset})
-    if "target" in best:
-        target = best["target"][1]["entity"]
+    if "target" in best and best["target"][1]["entity"] != perpetrator:
         m = best["target"][1]
+        target = m["entity"]
         evidence.append({"what": "target", "text": m["text"], "start": m["start"], "end": m["end"]})
     date = date_text = ""
     if c_dates:
@@ -451,7 +474,8 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
                       rf"(?:also\s+)?$", sentence[:anchor.start], re.I)
         if m and number_value(m.group("num")) is not None:
             return number_value(m.group("num"))
-    m = v.count_re.search(head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head)
+    head = head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head
+    m = v.count_re.search(head[-80:])
     if m and number_value(m.group("num")) not in (None, 1):
         return number_value(m.group("num"))
     if anchor.requires:
@@ -464,13 +488,44 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
     return None
 
 
+def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    if len(df):
+        for rec in df.to_dict("records"):
+            out.setdefault(rec["doc_id"], []).append(rec)
+    return out
+
+
+def _dateline_ends(parsed) -> dict[str, tuple[int, int]]:
+    """Span of each article's dateline ("BEIRUT (AP) —"): its places are where the story was filed."""
+    from corelib.parse import match_dateline
+
+    out: dict[str, tuple[int, int]] = {}
+    pars = getattr(parsed, "paragraphs", None)
+    if pars is None or not len(pars):
+        return out
+    texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
+    for doc_id, g in pars[pars["role"].isin(["dateline", "body"])].groupby("doc_id", sort=False):
+        p = g.sort_values("start").iloc[0]
+        start, end = int(p["start"]), int(p["end"])
+        if p["role"] == "dateline":
+            out[doc_id] = (start, end)
+            continue
+        d = match_dateline(str(texts.get(doc_id, ""))[start:end])
+        if d is not None:
+            out[doc_id] = (start, start + d.end)
+    return out
+
+
 def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
     """One row per event found in body and standfirst sentences, sorted by doc_id, start (columns: EVENT_COLUMNS)."""
-    if mentions is None:
-        mentions = actors.extract(parsed, unknown=False)
-    ment_by_doc = {d: g.to_dict("records") for d, g in mentions.groupby("doc_id", sort=False)} if len(mentions) else {}
+    if mentions is None:  # unknown names that resolve to a gazetteer spelling come back as places
+        mentions = actors.extract(parsed)
+    mentions = mentions[mentions["type"].isin(["actor", "place"])]
+    ment_by_doc = _records_by_doc(mentions)
     dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()
-    dates_by_doc = {d: g.to_dict("records") for d, g in dates.groupby("doc_id", sort=False)} if len(dates) else {}
+    dates_by_doc = _records_by_doc(dates)
+    datelines = _dateline_ends(parsed)
     sents = parsed.sentences
     if "role" in sents.columns:
         sents = sents[sents["role"].isin(["body", "standfirst", "dateline"])]
@@ -483,7 +538,8 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
         if g is None or not text:
             continue
         pub = _published(art)
-        doc_ment = ment_by_doc.get(art.doc_id, [])
+        dl_start, dl_end = datelines.get(art.doc_id, (0, 0))
+        doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
         doc_dates = dates_by_doc.get(art.doc_id, [])
         n = 0
         for s in g.itertuples(index=False):
