@@ -141,6 +141,9 @@ def test_perpetrator_and_target():
     assert (e.perpetrator, e["count"], e.place_id) == ("gunmen", 3, "rutba")
     e = one(snippet("A rocket attack targeting US troops hit Ain al-Asad air base."), event_type="rocket_attack")
     assert (e.target, e.place_id) == ("us_military", "ain_al_asad")
+    e = one(snippet("Two soldiers were killed in a firefight with Islamic State militants near Makhmour."),
+            event_type="attack")
+    assert (e.killed, e.perpetrator, e.place_id) == (2, "isis", "makhmur")
 
 
 def test_spelling_variants_reach_the_same_place():
