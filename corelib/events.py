@@ -26,6 +26,7 @@ EVENT_COLUMNS = ["doc_id", "event_id", "sent_id", "start", "end", "sentence", "e
                  "killed", "wounded", "count", "place", "place_id", "governorate", "country", "lat", "lon",
                  "places", "actor", "perpetrator", "target", "date", "date_text", "evidence"]
 _WORDS = re.compile(r"\w+")
+_VAGUE_AFTER_A = re.compile(r"^\s+(?:number|lot|series|couple|handful|few|group|string|wave|spate)\b", re.I)
 _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _NO_PLACE_KINDS = {"country"}
 _PLACE_BEFORE_CHARS = 60   # a place written before the trigger counts only this close to it
@@ -183,6 +184,8 @@ def casualties(sentence: str) -> list[Casualty]:
         after = sentence[m.end("num"):]
         if not _counted(after, v):
             return
+        if num.lower() in ("a", "an") and _VAGUE_AFTER_A.match(after):
+            return  # "a number of terrorists", "a series of attacks" are no count
         if check_person and num.lower() in ("a", "an", "one", "another", "single", "lone") \
                 and not _person_follows(after, v):
             return

@@ -117,6 +117,7 @@ def test_numbers_that_are_not_people():
     assert casualties("Two days later, 30 km north of the city, the convoy was attacked.") == []
     assert casualties("They were killing time until the deal was signed.") == []
     assert [c.value for c in casualties("killing an Iraqi federal police officer")] == [1]
+    assert casualties("the operations resulted in the killings of a number of terrorists") == []
 
 
 @pytest.mark.parametrize("text,value", [("38", 38), ("1,200", 1200), ("twenty-five", 25), ("a dozen", 12),
