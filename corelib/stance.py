@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 DATA = Path(__file__).parent / "data"
 CODEBOOK_DIR = DATA / "codebooks"
@@ -52,7 +53,7 @@ class CodebookError(ValueError):
 
 _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
              "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data"}
-_CUE_KEYS = {"pattern", "weight", "anchor", "negated", "window"}
+_CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
     "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "title_weight": 2.0,
@@ -176,7 +177,7 @@ class _PatternParser:
 def compile_pattern(pattern: str) -> str:
     """Return the regex source for one codebook pattern (``re:`` prefix = raw regex); raise ValueError."""
     if not isinstance(pattern, str):
-        raise ValueError(f"a pattern must be text, got {pattern!r} (quote words such as no/yes/on/off)")
+        raise ValueError(f"{pattern!r} is not text (YAML reads unquoted no/yes/on/off as false/true: put it in quotes)")
     if not pattern.strip():
         raise ValueError("empty pattern")
     if pattern.startswith("re:"):
@@ -196,10 +197,14 @@ def compile_pattern(pattern: str) -> str:
 
 
 def _literal_length(pattern: str) -> int:
-    """Rough length of the fixed text a pattern needs (longer patterns are tried first)."""
-    text = re.sub(r"\([^()]*\)\?", "", pattern)
-    text = re.sub(r"\(([^()|]*)\|[^()]*\)", r"\1", text)
-    return len(re.sub(r"[*?()|\[\]]|\.\.\.", "", text))
+    """Rough length of the longest text a pattern spells out (longer patterns are tried first)."""
+    text = pattern
+    while True:  # innermost groups first: keep the longest alternative
+        new = re.sub(r"\(([^()]*)\)\??", lambda m: max(m.group(1).split("|"), key=len), text)
+        if new == text:
+            break
+        text = new
+    return len(re.sub(r"[*?\[\]]|\.\.\.", "", text))
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,7 @@ class Cue:
     anchor: bool = False
     negated: str | None = None  # label when negated; "drop" to ignore; None = codebook flip
     window: int = 4
+    negates: bool = False  # a cue that also negates the next cue ("unable to launch attacks")
     line: int | None = None
 
 
@@ -228,6 +234,7 @@ class Codebook:
     aggregate_labels: list[str]
     cues: list[Cue]
     flip: dict[str, str]
+    negated_min_weight: float
     hedge_factor: float
     distancing_factor: float
     after_weights: tuple[float, float]
@@ -237,6 +244,7 @@ class Codebook:
     aggregate: dict
     examples: dict[str, list[str]]
     training_data: list[str]
+    aliases: list[str] = field(default_factory=list)
     main_rx: re.Pattern = field(repr=False, default=None)
     modifier_rx: re.Pattern = field(repr=False, default=None)
     anchor_rx: re.Pattern | None = field(repr=False, default=None)
@@ -305,7 +313,8 @@ class _Checker:
             self.fail(path, f"'{name}' must be a list of words or phrases")
         for i, v in enumerate(value):
             if not isinstance(v, str):
-                self.fail(path + (i,), f"'{name}' entry {v!r} is not text (quote words such as no/yes/on/off)")
+                self.fail(path + (i,), f"'{name}' entry {v!r} is not text (YAML reads unquoted no/yes/on/off "
+                                       "as false/true: put it in quotes)")
         return value
 
     def number(self, value, path: tuple, name: str, low: float = 0.0, high: float | None = None) -> float:
@@ -407,8 +416,9 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             chk.fail(p, f"unknown label '{lab}' in {where} (expected one of: {', '.join(sides + list(extra))})")
 
     # ---- negation, contrast, hedges, reported
-    neg = chk.mapping(raw.get("negation"), ("negation",), "negation", {"negators", "window", "flip"})
+    neg = chk.mapping(raw.get("negation"), ("negation",), "negation", {"negators", "window", "flip", "min_weight"})
     window = int(chk.number(neg.get("window", 4), ("negation", "window"), "negation.window", 0, 30))
+    negated_min = chk.number(neg.get("min_weight", 0.0), ("negation", "min_weight"), "negation.min_weight", 0.0, 10.0)
     flip_raw = chk.mapping(neg.get("flip", {}), ("negation", "flip"), "negation.flip")
     flip = {}
     for k, v in flip_raw.items():
@@ -435,11 +445,14 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             if negated is not None:
                 label_ok(negated, p + ("negated",), f"{where} 'negated'", (neutral, "drop"))
             win = int(chk.number(entry.get("window", default_window), p + ("window",), "window", 0, 30))
+            negates = entry.get("negates", False)
+            if not isinstance(negates, bool):
+                chk.fail(p + ("negates",), f"'negates' must be true or false, got {negates!r}")
             pp = p + ("pattern",)
         else:
-            pat, weight, anchor, negated, win, pp = entry, 1.0, default_anchor, None, default_window, p
+            pat, weight, anchor, negated, win, negates, pp = entry, 1.0, default_anchor, None, default_window, False, p
         src = chk.pattern(pat, pp, where)
-        cues.append(Cue(kind, label, pat, weight, anchor, negated, win, chk.line(pp)))
+        cues.append(Cue(kind, label, pat, weight, anchor, negated, win, negates, chk.line(pp)))
         main_parts.append((_literal_length(pat), len(cues) - 1, src))
 
     for i, entry in enumerate(raw.get("exclude", []) or []):
@@ -526,7 +539,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
 
     return Codebook(
         name=name, path=path, description=str(raw.get("description", "")).strip(), labels=labels,
-        neutral=neutral, aggregate_labels=aggregate_labels, cues=cues, flip=flip,
+        neutral=neutral, aggregate_labels=aggregate_labels, cues=cues, flip=flip, negated_min_weight=negated_min,
         hedge_factor=factor(hedges, ("hedges",), 0.75),
         distancing_factor=factor(reported, ("reported",), 0.85),
         after_weights=(chk.number(after.get("before_weight", 0.5), ("contrast", "after", "before_weight"), "before_weight"),
@@ -534,7 +547,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         concessive_weight=chk.number(concessive.get("weight", 0.5), ("contrast", "concessive", "weight"), "weight"),
         anchor_scope=anchor_scope, decision=decision, aggregate=aggregate, examples=examples,
         training_data=training, main_rx=main_rx, modifier_rx=modifier_rx, anchor_rx=anchor_rx,
-        pronoun_rx=pronoun_rx,
+        pronoun_rx=pronoun_rx, aliases=aliases,
     )
 
 
@@ -651,6 +664,8 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
             label = cb.flip[label]
         if not cue.anchor or anchored:
             hits.append([ms, me, cue, label, negator])
+        if cue.negates:
+            pending.append((ms, me, cue))
     hedges = [m for m in mods if m[2] == "hedge"]
     distancing = [m for m in mods if m[2] == "distancing"]
     reported = bool(distancing) or any(m[2] == "reported" for m in mods)
@@ -666,7 +681,7 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     used_markers = set()
     voting = [h for h in hits if h[3] in scores]
     for ms, me, cue, label, negator in hits:
-        w = cue.weight * factor
+        w = (max(cue.weight, cb.negated_min_weight) if negator is not None else cue.weight) * factor
         if label in scores:
             before = [a for a in afters if a > ms and any(v[0] >= a for v in voting)]
             after = [a for a in afters if a < ms and any(v[0] < a for v in voting)]
@@ -684,7 +699,7 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
             scores[label] += w
         else:
             w = 0.0
-        if negator is not None:
+        if negator is not None and negator[2].kind == "negator":
             evidence.append({"text": text[negator[0]:negator[1]], "start": negator[0], "end": negator[1],
                              "role": "negator", "label": "", "weight": 0.0})
         evidence.append({"text": text[ms:me], "start": ms, "end": me,
@@ -786,25 +801,53 @@ def _as_texts(X) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in X]
 
 
+_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z][\w'’\-]*")
+_DIGITS = re.compile(r"\d")
+
+
+def mask_names(text: str, keep: frozenset = frozenset()) -> str:
+    """Return text with capitalised names replaced by "Name" and digits by 0 (keeps words in ``keep``
+    and function words), so a model trained on a few articles learns wording, not places and people."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    def sub(m: re.Match) -> str:
+        word = m.group()
+        low = word.lower()
+        return word if low in ENGLISH_STOP_WORDS or low in keep else "Name"
+
+    return _DIGITS.sub("0", _NAME.sub(sub, text))
+
+
 class StanceModel(ClassifierMixin, BaseEstimator):
     """Word + character n-gram TF-IDF with a logistic regression; sklearn-style fit/predict/predict_proba.
 
     ``fit(X, y)`` takes a list of n texts and n labels; ``predict_proba(X)`` returns an (n, n_classes)
-    array in the order of ``classes_``. Learned attributes: ``pipeline_``, ``classes_``.
+    array in the order of ``classes_``. With ``mask_names`` capitalised names (except ``keep_words``)
+    and digits are masked first. Learned attributes: ``pipeline_``, ``classes_``.
     """
 
     def __init__(self, C: float = 4.0, word_ngram_range: tuple = (1, 2), char_ngram_range: tuple = (2, 5),
-                 class_weight: str | None = "balanced", max_iter: int = 5000, random_state: int = 0):
+                 class_weight: str | None = "balanced", mask_names: bool = True, keep_words: tuple = (),
+                 max_iter: int = 5000, random_state: int = 0):
         self.C = C
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.class_weight = class_weight
+        self.mask_names = mask_names
+        self.keep_words = keep_words
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def _prepare(self, X) -> list[str]:
+        texts = _as_texts(X)
+        if not self.mask_names:
+            return texts
+        keep = frozenset(w.lower() for w in self.keep_words)
+        return [mask_names(t, keep) for t in texts]
+
     def fit(self, X, y) -> "StanceModel":
         """Fit on texts X and labels y; return self."""
-        texts, labels = _as_texts(X), [str(v) for v in y]
+        texts, labels = self._prepare(X), [str(v) for v in y]
         if len(texts) != len(labels):
             raise ValueError(f"StanceModel.fit: {len(texts)} texts but {len(labels)} labels")
         if len(set(labels)) < 2:
@@ -817,7 +860,8 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         ])
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                                  random_state=self.random_state)
-        self.pipeline_ = Pipeline([("features", features), ("clf", clf)]).fit(texts, labels)
+        with threadpool_limits(limits=1):  # small sparse problem: BLAS threads only contend
+            self.pipeline_ = Pipeline([("features", features), ("clf", clf)]).fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         return self
 
@@ -828,10 +872,11 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Return class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order."""
         self._check()
-        texts = _as_texts(X)
+        texts = self._prepare(X)
         if not texts:
             return np.zeros((0, len(self.classes_)))
-        return self.pipeline_.predict_proba(texts)
+        with threadpool_limits(limits=1):
+            return self.pipeline_.predict_proba(texts)
 
     def predict(self, X) -> np.ndarray:
         """Return the most probable label of each text."""
@@ -849,7 +894,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         coef = clf.coef_[:, :n_word]
         if coef.shape[0] == 1:  # binary: one row for classes_[1]
             coef = np.vstack([-coef[0], coef[0]])
-        Xw = word.transform(_as_texts(texts)).tocsr()
+        Xw = word.transform(self._prepare(texts)).tocsr()
         out = []
         index = {c: i for i, c in enumerate(self.classes_)}
         for r, label in enumerate(labels):
@@ -892,12 +937,23 @@ def training_data(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
+def new_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
+    """Return an unfitted StanceModel that keeps the codebook's one-word target names unmasked."""
+    cb = load_codebook(target)
+    keep = tuple(sorted({a for a in cb.aliases if re.fullmatch(r"[\w'’\-]+", a)}))
+    return StanceModel(keep_words=keep)
+
+
+def _fit_training(cb: Codebook) -> StanceModel:
+    data = training_data(cb)
+    if data["stance"].nunique() < 2:
+        raise ValueError(f"{cb.path}: the codebook has too few labelled examples to train a model")
+    return new_model(cb).fit(data["text"], data["stance"])
+
+
 @lru_cache(maxsize=8)
 def _fitted(path: str, stamp: tuple) -> StanceModel:
-    data = training_data(load_codebook(path))
-    if data["stance"].nunique() < 2:
-        raise ValueError(f"{path}: the codebook has too few labelled examples to train a model")
-    return StanceModel().fit(data["text"], data["stance"])
+    return _fit_training(load_codebook(path))
 
 
 def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
@@ -905,15 +961,13 @@ def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
     cb = load_codebook(target)
     stamp = tuple((str(p), p.stat().st_mtime) for p in (_resolve_training(cb, n) for n in cb.training_data) if p)
     if isinstance(target, Codebook) and not Path(cb.path).is_file():
-        data = training_data(cb)
-        return StanceModel().fit(data["text"], data["stance"])
+        return _fit_training(cb)
     return _fitted(cb.path, stamp)
 
 
 # =========================================================================== combining rules and model
 
-RULE_CONFIDENCE = 0.3   # a rule decision at least this confident stands
-MODEL_PROBABILITY = 0.5  # the model decides a cue-less unit only when this sure
+MODEL_PROBABILITY = 0.6  # combined: where no cue decides, the model's side label needs this probability
 
 
 def _model_columns(cb: Codebook, model: StanceModel, texts: list[str]) -> tuple[list[str], list[float]]:
@@ -953,7 +1007,7 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str)
     if method == "model":
         use_model = np.ones(len(df), dtype=bool)
     else:
-        rule_side = (df["stance"] != cb.neutral) & (df["confidence"] >= RULE_CONFIDENCE)
+        rule_side = df["stance"] != cb.neutral
         model_side = (df["model_stance"] != cb.neutral) & (df["model_probability"] >= MODEL_PROBABILITY)
         use_model = (~rule_side & model_side).to_numpy()
     idx = np.flatnonzero(use_model)
@@ -1037,9 +1091,12 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
             if dm is None:
                 dm = cache[doc_id] = _match_doc(cb, text)
             spans = spans_of.get(doc_id, [])
-            k = max(0, bisect.bisect_right([a for a, _ in spans], s) - 1)
-            ctx = spans[max(0, k - cb.anchor_scope):k + 1]
-            anchored = _any_in(dm.anchors, s, e) or any(_any_in(dm.anchors, a, b) for a, b in ctx)
+            starts = [a for a, _ in spans]
+            k0 = max(0, bisect.bisect_right(starts, s) - 1)
+            k1 = max(k0, bisect.bisect_left(starts, e) - 1)
+            around = spans[k0:k1 + 1] if spans else [(s, e)]
+            anchored = _anchored(cb, dm, spans[:k0] + [(min(s, around[0][0]), max(e, around[-1][1]))], k0,
+                                 min(s, around[0][0]), max(e, around[-1][1]))
             verb = str(getattr(rec, "cue", "") or "") if has_cue else ""
             denied = bool(verb) and bool(negator_rx.fullmatch(verb.strip()))
             sc = _score_span(cb, dm, s, e, anchored, negate_all=denied)
@@ -1388,11 +1445,11 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
     preds = {"rules": list(rules[0]), "model": [""] * len(data), "combined": [""] * len(data)}
     for g in groups:
         test = (data["group"] == g).to_numpy()
-        model = StanceModel().fit(data.loc[~test, "text"], data.loc[~test, "stance"])
+        model = new_model(cb).fit(data.loc[~test, "text"], data.loc[~test, "stance"])
         labels, probs = _model_columns(cb, model, data.loc[test, "text"].tolist())
         for j, i in enumerate(np.flatnonzero(test)):
             preds["model"][i] = labels[j]
-            r_side = rules[0][i] != cb.neutral and rules[1][i] >= RULE_CONFIDENCE
+            r_side = rules[0][i] != cb.neutral
             m_side = labels[j] != cb.neutral and probs[j] >= MODEL_PROBABILITY
             preds["combined"][i] = rules[0][i] if r_side or not m_side else labels[j]
     mask = (data["group"] != "examples").to_numpy()

@@ -1,0 +1,471 @@
+"""Stance: codebooks and their error messages, each rule on realistic sentences, the four levels on the
+seeds against seeds/gold, the learned model, evaluation, determinism and the command line."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from corelib import stance as S
+from corelib.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "seeds" / "gold"
+SHIPPED = S.CODEBOOK_DIR / "isis_resurgence.yaml"
+
+
+def one(text: str, target: str = "isis_resurgence", method: str = "rules") -> dict:
+    """Tag one free-standing text; return its row as a dict."""
+    return S.tag_texts([text], target, method).iloc[0].to_dict()
+
+
+def cues(row: dict, role: str | None = None) -> list[str]:
+    return [ev["text"] for ev in row["evidence"] if role is None or ev["role"] == role]
+
+
+# --------------------------------------------------------------------------- codebooks
+
+def test_shipped_codebooks_load_and_have_two_sides():
+    assert {"isis_resurgence", "security_trend"} <= set(S.codebook_names())
+    cb = S.load_codebook("isis_resurgence")
+    assert cb.sides == ["resurgent", "contained"] and cb.neutral == "none"
+    assert cb.all_labels == ["resurgent", "contained", "mixed", "none"]
+    assert len([c for c in cb.cues if c.kind == "cue"]) > 100
+    assert "Daesh" in cb.aliases and "ISIS" in cb.aliases
+    trend = S.load_codebook("security_trend")
+    assert trend.sides == ["improving", "deteriorating"]
+
+
+def test_user_codebook_path_works_like_a_shipped_name(tmp_path):
+    path = tmp_path / "my_target.yaml"
+    path.write_text(
+        "target: coalition_presence\n"
+        "labels: [support, oppose, none]\n"
+        "cues:\n"
+        "  support:\n"
+        "    - \"(stay|remain) in iraq\"\n"
+        "    - welcome*\n"
+        "  oppose:\n"
+        "    - \"(withdraw*|leave|expel*) (the )?(country|iraq)\"\n"
+        "    - {pattern: occupation, weight: 1.5}\n"
+        "examples:\n"
+        "  support: [\"We welcome the troops and want them to stay in Iraq.\"]\n"
+        "  oppose: [\"Parliament voted to expel foreign troops from the country.\"]\n"
+        "  none: [\"The minister met the ambassador.\"]\n", encoding="utf-8")
+    rows = S.tag_texts(["Lawmakers demanded that US troops leave Iraq, calling them an occupation.",
+                        "The governor said he would welcome coalition advisers.",
+                        "Rain fell in Basra."], str(path))
+    assert rows["stance"].tolist() == ["oppose", "support", "none"]
+    assert S.fitted_model(str(path)).classes_.tolist() == ["none", "oppose", "support"]
+
+
+def _codebook_error(tmp_path, text: str) -> S.CodebookError:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(S.CodebookError) as info:
+        S.load_codebook(str(path))
+    assert str(path) in str(info.value)
+    return info.value
+
+
+GOOD_HEAD = "target: t\nlabels: [up, down, none]\ncues:\n  up:\n    - rising\n"
+
+
+@pytest.mark.parametrize("tail, line, problem", [
+    ("  dwon:\n    - falling\n", 6, "unknown label 'dwon' in cues"),
+    ("  down:\n    - \"re:fall(ing\"\n", 7, "bad regular expression"),
+    ("  down:\n    - \"(falling|dropping\"\n", 7, "unclosed '('"),
+    ("  down:\n    - no\n", 7, "is not text (YAML reads unquoted no"),
+    ("  down:\n    - {pattern: falling, wieght: 2}\n", 7, "unknown key 'wieght'"),
+    ("  down:\n    - {pattern: falling, weight: heavy}\n", 7, "'weight' must be a number"),
+    ("  down:\n    - {weight: 2}\n", 7, "needs a 'pattern'"),
+    ("  down:\n    - falling\nnegation:\n  flip: {up: sideways}\n", 9, "unknown label 'sideways'"),
+    ("  down: [falling\n", 7, "not valid YAML"),
+    ("  down:\n    - falling\nexamples:\n  upp: [\"It rose.\"]\n", 9, "unknown label 'upp' in examples"),
+    ("  down:\n    - falling\ncue: {}\n", 8, "unknown key 'cue'"),
+])
+def test_codebook_errors_name_file_line_and_problem(tmp_path, tail, line, problem):
+    err = _codebook_error(tmp_path, GOOD_HEAD + tail)
+    assert err.line == line, str(err)
+    assert problem in str(err)
+    assert f"line {line}:" in str(err)
+
+
+def test_codebook_missing_key_and_unknown_target(tmp_path):
+    err = _codebook_error(tmp_path, "target: t\nlabels: [up, down, none]\n")
+    assert "missing required key 'cues'" in str(err)
+    with pytest.raises(S.CodebookError, match="unknown target.*isis_resurgence"):
+        S.load_codebook("no_such_target")
+    with pytest.raises(S.CodebookError, match="no such codebook file"):
+        S.load_codebook(str(tmp_path / "absent.yaml"))
+
+
+def test_shipped_codebook_error_line_points_into_the_real_file(tmp_path):
+    text = SHIPPED.read_text(encoding="utf-8").replace("    - {pattern: \"resurg*\", weight: 1.5}",
+                                                       "    - {pattern: \"resurg*(\", weight: 1.5}")
+    err = _codebook_error(tmp_path, text)
+    expected = next(i for i, ln in enumerate(text.splitlines(), 1) if "resurg*(" in ln)
+    assert err.line == expected and "unclosed '('" in err.problem
+
+
+@pytest.mark.parametrize("pattern, hits, misses", [
+    ("regroup*", ["regrouped", "Regrouping"], ["re-grouped", "groups"]),
+    ("stepped up (its |their )?attacks", ["stepped up attacks", "stepped-up their attacks"], ["stepped up raids"]),
+    ("(sleeper )?cells", ["sleeper cells", "cells"], ["cellular"]),
+    ("no ... coordinat*", ["no sign of any coordination", "no coordination"], ["no. Coordination"]),
+    ("defeat(ed|s)?", ["defeated", "defeat"], ["defeating"]),
+    ("re-?emerg*", ["re-emerged", "reemerging"], ["emerged"]),
+    ("ISIS's", ["ISIS's", "ISIS’s"], ["ISIS"]),
+])
+def test_pattern_syntax(pattern, hits, misses):
+    rx = re.compile(S.compile_pattern(pattern), re.IGNORECASE)
+    for text in hits:
+        assert rx.fullmatch(text), (pattern, text)
+    for text in misses:
+        assert not rx.fullmatch(text), (pattern, text)
+
+
+# --------------------------------------------------------------------------- rules, one by one
+
+def test_cue_words_and_phrases():
+    assert one("Security officials say ISIS is regrouping in the desert.")["stance"] == "resurgent"
+    assert one("Daesh sleeper cells have stepped up attacks on checkpoints.")["stance"] == "resurgent"
+    assert one("The Islamic State was territorially defeated in 2017.")["stance"] == "contained"
+    assert one("Only scattered remnants of the group remain in the mountains.")["stance"] == "contained"
+    assert one("The minister opened a new water plant in Basra on Monday.")["stance"] == "none"
+
+
+def test_negation_flips_the_nearest_cue():
+    row = one("The pandemic has not slowed the ISIS resurgence either.")
+    assert row["stance"] == "resurgent"
+    assert "slowed" in cues(row, "negated_cue") and "resurgence" in cues(row, "cue")
+    assert one("ISIS has not been defeated.")["stance"] == "resurgent"
+    assert one("Despite the raids, the militants are no longer able to hold any ground.")["stance"] == "contained"
+    row = one("Officials said there was no indicator of any coordination between the militants.")
+    assert row["stance"] == "contained" and "coordination" in cues(row, "negated_cue")
+
+
+def test_declining_to_call_it_an_insurgency_is_contained():
+    row = one("The general declined to describe the current state of ISIS as an insurgency.")
+    assert row["stance"] == "contained"
+    assert "declined to describe" in cues(row, "negator")
+
+
+def test_denial_and_prevention_frames():
+    assert one("The spokesman denied that ISIS was regrouping in Anbar.")["stance"] == "contained"
+    assert one("The army will not allow the militants to regroup in the valley.")["stance"] == "contained"
+    assert one("Local officials said the operation did not achieve its goal of eradicating ISIS.")["stance"] == "resurgent"
+
+
+def test_contrast_the_clause_after_but_weighs_more():
+    row = one("ISIS was defeated territorially, but it is still dangerous.")
+    assert row["stance"] == "resurgent" and "but" in cues(row, "contrast")
+    assert one("ISIS is still dangerous, but it has been defeated territorially.")["stance"] == "contained"
+    row = one("Although the militants still carry out attacks, Daesh has lost all its territory.")
+    assert row["stance"] == "contained" and "Although" in cues(row, "contrast")
+
+
+def test_hedges_lower_confidence_not_the_label():
+    plain = one("ISIS is regrouping in the Hamrin mountains.")
+    hedged = one("ISIS may be regrouping in the Hamrin mountains.")
+    assert plain["stance"] == hedged["stance"] == "resurgent"
+    assert hedged["hedged"] and not plain["hedged"]
+    assert hedged["confidence"] < plain["confidence"]
+
+
+def test_reported_claims_are_marked_and_distancing_lowers_confidence():
+    said = one("Kurdish officials said ISIS is regrouping in the disputed territories.")
+    claimed = one("Kurdish officials claimed ISIS is regrouping in the disputed territories.")
+    assert said["reported"] and claimed["reported"]
+    assert said["stance"] == claimed["stance"] == "resurgent"
+    assert claimed["confidence"] < said["confidence"]
+
+
+def test_anchored_cues_need_the_target():
+    assert one("The group's fighters proved resilient after the raids.")["stance"] == "resurgent"
+    assert one("The economy proved resilient after the drought.")["stance"] == "none"
+
+
+def test_names_and_goals_are_not_claims():
+    assert one("The Global Coalition to Defeat ISIS will meet in Rome next week.")["stance"] == "none"
+    assert one("Two hospitals destroyed by ISIS were rebuilt with help from donors.")["stance"] == "none"
+    assert one("The coalition remains committed to the lasting defeat of ISIS.")["stance"] == "none"
+
+
+def test_codebook_examples_are_tagged_as_labelled():
+    cb = S.load_codebook()
+    texts = [t for lab in cb.labels for t in cb.examples[lab]]
+    gold = [lab for lab in cb.labels for _ in cb.examples[lab]]
+    pred = S.tag_texts(texts)["stance"].tolist()
+    wrong = [(t, g, p) for t, g, p in zip(texts, gold, pred) if g != p]
+    assert not wrong
+
+
+def test_security_trend_target():
+    rows = S.tag_texts(["Security has improved and families are returning to their homes.",
+                        "The security situation is deteriorating after a spate of bombings.",
+                        "The ministry of security met on Tuesday."], "security_trend")
+    assert rows["stance"].tolist() == ["improving", "deteriorating", "none"]
+
+
+# --------------------------------------------------------------------------- levels on the seeds
+
+@pytest.fixture(scope="module")
+def seed_sentences(parsed_seeds):
+    return S.tag_sentences(parsed_seeds, method="rules")
+
+
+@pytest.fixture(scope="module")
+def gold_quotes(parsed_seeds):
+    gold = pd.read_csv(GOLD / "quotes.csv", dtype=str, keep_default_na=False)
+    return S.locate_gold_quotes(parsed_seeds, gold)
+
+
+def test_sentence_table_columns_offsets_and_evidence(parsed_seeds, seed_sentences):
+    df = seed_sentences
+    assert list(df.columns[:8]) == ["doc_id", "sent_id", "start", "end", "role", "sentence", "stance", "confidence"]
+    assert len(df) == len(parsed_seeds.sentences)
+    assert set(df["stance"]) <= {"resurgent", "contained", "none"}
+    n_ev = 0
+    for rec in df.itertuples():
+        text = parsed_seeds.text_of(rec.doc_id)
+        assert text[rec.start:rec.end] == rec.sentence
+        for ev in rec.evidence:
+            assert text[ev["start"]:ev["end"]] == ev["text"] and rec.start <= ev["start"] < rec.end
+            n_ev += 1
+    assert n_ev > 30
+
+
+def test_sentences_against_seed_gold(seed_sentences):
+    gold = pd.read_csv(GOLD / "sentences.csv", dtype=str, keep_default_na=False)
+    result = S.evaluate(gold.assign(start=gold["start"].astype(int), end=gold["end"].astype(int)), seed_sentences)
+    assert result.n == len(gold)
+    assert result.macro_f1 >= 0.85, result.summary()
+
+
+def test_quotes_against_seed_gold(parsed_seeds, gold_quotes):
+    assert (gold_quotes["start"] >= 0).all()
+    tagged = S.tag_quotes(parsed_seeds, gold_quotes.drop(columns=["stance"]), method="rules")
+    assert len(tagged) == len(gold_quotes)
+    for col in ("speaker", "kind", "stance", "confidence", "evidence", "evidence_text"):
+        assert col in tagged.columns
+    result = S.evaluate(gold_quotes, tagged)
+    assert result.macro_f1 >= 0.9, result.summary()
+    by_quote = dict(zip(tagged["quote"], tagged["stance"]))
+    assert by_quote["ISIS is regrouping in the disputed territories"] == "resurgent"
+    assert by_quote["It’s too early for that."] == "none"
+
+
+def test_articles_against_seed_gold(parsed_seeds, seed_sentences, gold_quotes):
+    quotes = S.tag_quotes(parsed_seeds, gold_quotes.drop(columns=["stance"]))
+    arts = S.tag_articles(parsed_seeds, seed_sentences, quotes)
+    gold = pd.read_csv(GOLD / "articles.csv", dtype=str, keep_default_na=False)
+    assert S.evaluate(gold, arts).macro_f1 == 1.0
+    row = arts.set_index("doc_id").loc["001_812abe2d57e416d9"]
+    assert row["stance"] == "resurgent" and row["start"] == 0
+    assert row["end"] == len(parsed_seeds.text_of("001_812abe2d57e416d9"))
+    assert any(ev["text"].lower().startswith("resurg") for ev in row["evidence"])
+    assert all(arts["method"] == "rules")
+
+
+def test_articles_without_quotations_fall_back_to_sentences(parsed_seeds, seed_sentences):
+    arts = S.tag_articles(parsed_seeds, seed_sentences, None)
+    gold = pd.read_csv(GOLD / "articles.csv", dtype=str, keep_default_na=False)
+    assert S.evaluate(gold, arts).macro_f1 >= 0.8
+
+
+# --------------------------------------------------------------------------- hand-built quotation tables
+
+@pytest.fixture(scope="module")
+def two_voice_corpus():
+    from corelib.parse import parse_documents
+
+    text = ("Officials split over ISIS threat\n\n"
+            "BAGHDAD – Iraqi and Kurdish officials gave opposite accounts of the Islamic State on Monday.\n\n"
+            "“Daesh is finished. Only scattered remnants hide in the desert,” said Interior Minister Ali Hassan.\n\n"
+            "A Kurdish commander, Karwan Aziz, warned that ISIS is regrouping and has stepped up attacks in Kirkuk.\n\n"
+            "“They are stronger than at any time since 2017,” Aziz said.\n\n"
+            "The ministry denied that the group was regrouping.\n")
+    parsed = parse_documents([{"doc_id": "split", "text": text}])
+    quotes = pd.DataFrame([
+        {"doc_id": "split", "quote": "Daesh is finished. Only scattered remnants hide in the desert",
+         "speaker": "Ali Hassan", "speaker_id": "ali_hassan", "cue": "said", "kind": "direct"},
+        {"doc_id": "split", "quote": "ISIS is regrouping and has stepped up attacks in Kirkuk",
+         "speaker": "Karwan Aziz", "speaker_id": "karwan_aziz", "cue": "warned", "kind": "indirect"},
+        {"doc_id": "split", "quote": "They are stronger than at any time since 2017",
+         "speaker": "Karwan Aziz", "speaker_id": "karwan_aziz", "cue": "said", "kind": "direct"},
+        {"doc_id": "split", "quote": "the group was regrouping", "speaker": "the ministry",
+         "speaker_id": "interior_ministry", "cue": "denied", "kind": "indirect"},
+        {"doc_id": "missing_doc", "quote": "ISIS is back", "speaker": "nobody", "speaker_id": "", "cue": "said",
+         "kind": "direct"},
+    ])
+    return parsed, quotes
+
+
+def test_tag_quotes_finds_offsets_and_applies_denials(two_voice_corpus):
+    parsed, quotes = two_voice_corpus
+    tagged = S.tag_quotes(parsed, quotes)
+    by = dict(zip(tagged["quote"], tagged["stance"]))
+    assert by["Daesh is finished. Only scattered remnants hide in the desert"] == "contained"
+    assert by["ISIS is regrouping and has stepped up attacks in Kirkuk"] == "resurgent"
+    assert by["They are stronger than at any time since 2017"] == "resurgent"  # anchored by the sentence before
+    assert by["the group was regrouping"] == "contained"  # reported with "denied"
+    assert by["ISIS is back"] == "none"  # article not in the corpus: no crash, no stance
+    text = parsed.text_of("split")
+    for rec in tagged[tagged["doc_id"] == "split"].itertuples():
+        assert text[rec.start:rec.end] == rec.quote
+
+
+def test_speakers_aggregate_across_quotes(two_voice_corpus):
+    parsed, quotes = two_voice_corpus
+    tagged = S.tag_quotes(parsed, quotes)
+    speakers = S.tag_speakers(tagged).set_index("speaker_id")
+    assert speakers.loc["karwan_aziz", "stance"] == "resurgent"
+    assert speakers.loc["karwan_aziz", "n_quotes"] == 2 and speakers.loc["karwan_aziz", "n_resurgent"] == 2
+    assert speakers.loc["ali_hassan", "stance"] == "contained"
+    assert speakers.loc["(unknown)" if "(unknown)" in speakers.index else "nobody", "stance"] == "none"
+    both = pd.concat([tagged[tagged["speaker_id"] == "karwan_aziz"].head(1),
+                      tagged[tagged["speaker_id"] == "ali_hassan"]]).assign(speaker_id="one_voice")
+    assert S.tag_speakers(both).iloc[0]["stance"] == "mixed"
+
+
+def test_article_is_mixed_when_voices_go_both_ways(two_voice_corpus):
+    parsed, quotes = two_voice_corpus
+    tagged = S.tag_quotes(parsed, quotes)
+    arts = S.tag_articles(parsed, S.tag_sentences(parsed), tagged)
+    row = arts.iloc[0]
+    assert row["stance"] == "mixed", row.to_dict()
+    assert row["quotes_resurgent"] > 0 and row["quotes_contained"] > 0
+    assert {ev["source"] for ev in row["evidence"]} >= {"quote: Karwan Aziz", "quote: Ali Hassan"}
+
+
+# --------------------------------------------------------------------------- the learned model
+
+def test_model_is_an_sklearn_estimator():
+    data = S.training_data()
+    assert {"text", "stance", "group"} <= set(data.columns) and data["stance"].nunique() == 3
+    assert (data["group"] == "examples").sum() == sum(len(v) for v in S.load_codebook().examples.values())
+    model = S.new_model().fit(data["text"], data["stance"])
+    assert hasattr(model, "pipeline_") and list(model.classes_) == ["contained", "none", "resurgent"]
+    texts = ["ISIS is regrouping and stepped up its attacks.", "The minister visited a school."]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    assert model.predict(texts).tolist() == ["resurgent", "none"]
+    assert np.array_equal(proba, S.new_model().fit(data["text"], data["stance"]).predict_proba(texts))
+    params = clone(model).get_params()
+    assert params["random_state"] == 0 and "Daesh" in params["keep_words"]
+    with pytest.raises(ValueError, match="not fitted"):
+        S.StanceModel().predict(texts)
+    with pytest.raises(ValueError, match="two labels"):
+        S.StanceModel().fit(["a", "b"], ["x", "x"])
+
+
+def test_mask_names_keeps_wording_and_target():
+    assert S.mask_names("In Qarachogh, ISIS and Daesh cells killed 3 people, Rasool said.",
+                        frozenset({"daesh"})) == "In Name, ISIS and Daesh cells killed 0 people, Name said."
+
+
+def test_model_and_combined_methods(parsed_seeds):
+    model_rows = S.tag_sentences(parsed_seeds, method="model")
+    combined = S.tag_sentences(parsed_seeds, method="combined")
+    assert set(model_rows["decided_by"]) == {"model"}
+    assert set(combined["decided_by"]) <= {"rules", "model"}
+    rules = S.tag_sentences(parsed_seeds, method="rules")
+    same = combined["decided_by"] == "rules"
+    assert (combined.loc[same, "stance"] == rules.loc[same, "stance"]).all()
+    for rec in model_rows.itertuples():
+        text = parsed_seeds.text_of(rec.doc_id)
+        assert all(text[ev["start"]:ev["end"]] == ev["text"] for ev in rec.evidence)
+
+
+def test_cross_validation_by_document():
+    cv = S.cross_validate().set_index("method")
+    assert list(cv.index) == ["rules", "model", "combined"]
+    assert cv.loc["combined", "macro_f1"] >= cv.loc["model", "macro_f1"]
+    assert (cv["n"] == cv["n"].iloc[0]).all()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def test_evaluate_worked_example_matches_sklearn():
+    gold = ["resurgent", "resurgent", "contained", "none", "none", "contained", "resurgent", "none"]
+    pred = ["resurgent", "contained", "contained", "none", "resurgent", "contained", "resurgent", "none"]
+    res = S.evaluate(gold, pred)
+    per = res.per_class.set_index("label")
+    # resurgent: tp 2, fp 1, fn 1 -> P 2/3, R 2/3; contained: tp 2, fp 1 -> P 2/3, R 1; none: tp 2, fn 1 -> P 1, R 2/3
+    assert per.loc["resurgent", "precision"] == round(2 / 3, 4) and per.loc["contained", "recall"] == 1.0
+    assert per.loc["none", "f1"] == 0.8 and per.loc["contained", "f1"] == 0.8
+    assert res.macro_f1 == round(f1_score(gold, pred, average="macro"), 4)
+    assert res.kappa == round(cohen_kappa_score(gold, pred), 4)
+    assert res.accuracy == 0.75 and res.n == 8
+    assert res.confusion.loc["resurgent", "contained"] == 1 and res.confusion.loc["none", "resurgent"] == 1
+    assert "kappa" in res.summary() and "macro_f1" in set(res.to_frame()["label"])
+
+
+def test_evaluate_tables_by_doc_and_by_span():
+    gold = pd.DataFrame({"doc_id": ["a", "b", "c"], "stance": ["resurgent", "contained", ""]})
+    pred = pd.DataFrame({"doc_id": ["a"], "stance": ["resurgent"]})
+    res = S.evaluate(gold, pred)
+    assert res.n == 2 and res.n_missing == 1  # empty gold labels are not scored; missing rows count as wrong
+    gold_q = pd.DataFrame({"doc_id": ["a", "a"], "start": [0, 50], "end": [40, 90], "stance": ["resurgent", "none"]})
+    pred_q = pd.DataFrame({"doc_id": ["a", "a"], "start": [45, 2], "end": [88, 30], "stance": ["none", "resurgent"]})
+    assert S.evaluate(gold_q, pred_q).accuracy == 1.0
+    with pytest.raises(ValueError, match="no 'stance' column"):
+        S.evaluate(gold_q, pred_q.drop(columns=["stance"]))
+
+
+# --------------------------------------------------------------------------- robustness and determinism
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ISIS regroup not but defeated may “”'’-,. \n\tábç")), max_size=200))
+def test_rules_never_crash_and_evidence_points_into_text(text):
+    row = one(text)
+    assert row["stance"] in ("resurgent", "contained", "none")
+    assert 0.0 <= row["confidence"] <= 1.0
+    for ev in row["evidence"]:
+        assert text[ev["start"]:ev["end"]] == ev["text"]
+
+
+def test_cli_output_is_deterministic_and_scorer_ready(tmp_path, capsys):
+    outs = []
+    for k in range(2):
+        path = tmp_path / f"a{k}.csv"
+        assert cli_main(["stance", "seeds", "--level", "article", "--out", str(path)]) == 0
+        outs.append(path.read_bytes())
+    assert outs[0] == outs[1]
+    arts = pd.read_csv(tmp_path / "a0.csv")
+    assert {"doc_id", "stance", "start", "end", "evidence"} <= set(arts.columns)
+    assert json.loads(arts["evidence"].iloc[0])[0]["text"]
+    assert cli_main(["stance", "seeds", "--level", "sentence", "--method", "rules", "--target", "security_trend",
+                     "--format", "jsonl", "--out", str(tmp_path / "s.jsonl")]) == 0
+    sents = pd.read_json(tmp_path / "s.jsonl", lines=True)
+    assert set(sents["stance"]) <= {"improving", "deteriorating", "none"} and "score_improving" in sents
+
+
+def test_cli_stance_eval(tmp_path, capsys):
+    pred = tmp_path / "pred.csv"
+    assert cli_main(["stance", "seeds", "--level", "article", "--method", "rules", "--out", str(pred)]) == 0
+    assert cli_main(["stance-eval", "--gold", str(GOLD / "articles.csv"), "--pred", str(pred)]) == 0
+    out = capsys.readouterr().out
+    assert "macro_f1: 1.0000" in out and "kappa" in out and "confusion" in out
+    table = tmp_path / "eval.csv"
+    assert cli_main(["stance-eval", "seeds", "--gold", str(GOLD / "sentences.csv"), "--level", "sentence",
+                     "--method", "rules", "--out", str(table)]) == 0
+    res = pd.read_csv(table).set_index("label")
+    assert res.loc["macro_f1", "f1"] >= 0.85
+
+
+def test_cli_reports_a_broken_codebook(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("target: t\nlabels: [up, down, none]\ncues:\n  sideways: [x]\n", encoding="utf-8")
+    assert cli_main(["stance", "seeds", "--target", str(bad), "--level", "sentence"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml, line 4: unknown label 'sideways'" in err
