@@ -8,8 +8,6 @@ Vega-Lite in JupyterLab, a static SVG (drawn by vl-convert) in nbconvert's HTML 
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
 import altair as alt
@@ -39,7 +37,7 @@ def render_bundle(spec: dict, **metadata) -> dict:
     title = spec.get("title")
     if isinstance(title, dict):
         title = title.get("text", "")
-    label = f"<chart: {title}>" if title else "<chart>"
+    label = f"Chart: {title}" if title else "Chart"
     return {LAB_MIME: spec, "image/svg+xml": svg, "text/plain": label}
 
 
@@ -318,12 +316,6 @@ def stance_over_time_chart(tagged: pd.DataFrame, articles: pd.DataFrame, stance:
 
 # --------------------------------------------------------------------------- places and events
 
-@lru_cache(maxsize=1)
-def region_outline() -> dict:
-    """Return the GeoJSON outline of Iraq, Syria and their neighbours shipped in ``corelib/data``."""
-    return json.loads((DATA / "region.geojson").read_text(encoding="utf-8"))
-
-
 def places_table(mentions: pd.DataFrame, top: int = 200) -> pd.DataFrame:
     """Return entity, governorate, lat, lon, mentions and articles for mentioned places with coordinates."""
     cols = ["entity", "governorate", "lat", "lon", "mentions", "articles"]
@@ -349,6 +341,8 @@ def places_table(mentions: pd.DataFrame, top: int = 200) -> pd.DataFrame:
 
 def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
     """Return a map: outlines of Iraq, Syria and neighbours, with circles at places sized by mentions."""
+    from corelib.actors import region_outline
+
     outline = region_outline()
     features = sorted(outline["features"], key=lambda f: (f["properties"]["role"] != "neighbour",
                                                          f["properties"]["iso_a3"]))
@@ -413,3 +407,244 @@ def events_timeline(events: pd.DataFrame, articles: pd.DataFrame | None = None) 
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
         tooltip=["date:O", "event_type:N", "casualty:N", "people:Q", "events:Q"],
     ).add_params(pick).properties(width=WIDTH, height=HEIGHT)
+
+
+def events_rows(events: pd.DataFrame, top: int = 30) -> pd.DataFrame:
+    """Return the events with casualties first (most killed, then wounded), with their sentence: first ``top``."""
+    cols = [c for c in ["doc_id", "start", "date", "event_type", "killed", "wounded", "place", "governorate", "actor",
+                        "sentence"] if c in events.columns]
+    if events.empty:
+        return pd.DataFrame(columns=cols)
+    e = events[cols].copy()
+    for col in ("killed", "wounded"):
+        if col in e.columns:
+            e[col] = pd.to_numeric(e[col], errors="coerce").fillna(0).astype("int64")
+    return e.sort_values(["killed", "wounded", "doc_id", "start"], ascending=[False, False, True, True]) \
+        .head(top).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- quotations: rows and subjects
+
+def quotes_rows(quotes: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """Return the first ``top`` quotations in text order: doc_id, start, end, kind, speaker, affiliation, quote."""
+    cols = [c for c in ["doc_id", "start", "end", "kind", "speaker", "speaker_affiliation", "quote"] if c in quotes]
+    return quotes.sort_values(["doc_id", "start"])[cols].head(top).reset_index(drop=True)
+
+
+def speaker_mentions_table(quotes: pd.DataFrame, mentions: pd.DataFrame, top_speakers: int = 10,
+                           top_entities: int = 12) -> pd.DataFrame:
+    """Return speaker, name (actor or place), type and mentions: what the most quoted speakers talk about.
+
+    A mention counts for a speaker when it lies inside one of the speaker's quotations.
+    """
+    cols = ["speaker", "name", "type", "mentions"]
+    if quotes.empty or mentions.empty:
+        return pd.DataFrame(columns=cols)
+    speakers = list(speakers_table(quotes, top_speakers)["speaker"])
+    q = quotes.assign(speaker=_label(quotes["speaker"]))
+    q = q[q["speaker"].isin(speakers) & (q["speaker"] != UNKNOWN)]
+    name_col = "name" if "name" in mentions.columns else "entity"
+    m = mentions[mentions["type"].isin(["actor", "place"])][["doc_id", "start", "end", name_col, "type"]]
+    pairs = q[["doc_id", "start", "end", "speaker"]].merge(m, on="doc_id", suffixes=("_q", ""))
+    inside = pairs[(pairs["start"] >= pairs["start_q"]) & (pairs["end"] <= pairs["end_q"])]
+    if inside.empty:
+        return pd.DataFrame(columns=cols)
+    counts = inside.groupby(["speaker", name_col, "type"]).size().rename("mentions").reset_index()
+    counts = counts.rename(columns={name_col: "name"})
+    totals = counts.groupby("name")["mentions"].sum()
+    keep = sorted(totals.index, key=lambda n: (-totals[n], n))[:top_entities]
+    out = counts[counts["name"].isin(keep)].copy()
+    out["mentions"] = out["mentions"].astype("int64")
+    return out.sort_values(["speaker", "mentions", "name"], ascending=[True, False, True]).reset_index(drop=True)[cols]
+
+
+def speaker_mentions_chart(quotes: pd.DataFrame, mentions: pd.DataFrame, top_speakers: int = 10,
+                           top_entities: int = 12) -> alt.Chart:
+    """Return a heat map: the actors and places named inside each top speaker's quotations."""
+    data = speaker_mentions_table(quotes, mentions, top_speakers, top_entities)
+    order_s = list(speakers_table(quotes, top_speakers)["speaker"])
+    totals = data.groupby("name")["mentions"].sum() if len(data) else pd.Series(dtype="int64")
+    order_n = sorted(totals.index, key=lambda n: (-totals[n], n))
+    return alt.Chart(data, title="What the most quoted speakers talk about").mark_rect().encode(
+        x=alt.X("name:N", sort=order_n, title="actor or place named in the quotations"),
+        y=alt.Y("speaker:N", sort=[s for s in order_s if s in set(data["speaker"])], title=None),
+        color=alt.Color("mentions:Q", title="mentions", scale=alt.Scale(scheme="blues")),
+        tooltip=["speaker:N", "name:N", "type:N", "mentions:Q"],
+    ).properties(width=alt.Step(28), height=alt.Step(20))
+
+
+# --------------------------------------------------------------------------- stance: evidence and evaluation
+
+def add_article_columns(table: pd.DataFrame, articles: pd.DataFrame, columns) -> pd.DataFrame:
+    """Return ``table`` with article columns (e.g. outlet, title) joined on doc_id (existing columns kept)."""
+    cols = [c for c in ([columns] if isinstance(columns, str) else list(columns))
+            if c in articles.columns and c not in table.columns]
+    return table.merge(articles[["doc_id", *cols]], on="doc_id", how="left") if cols else table
+
+
+def stance_evidence(tagged: pd.DataFrame, text: str, top: int = 15, neutral: str = "none") -> pd.DataFrame:
+    """Return the rows that take a side, most confident first: doc_id, start, [speaker], text, stance, evidence."""
+    cols = [c for c in ["doc_id", "start", "speaker", text, "stance", "confidence", "evidence_text"] if c in tagged]
+    sided = tagged[tagged["stance"].astype(str) != neutral]
+    return sided.sort_values(["confidence", "doc_id", "start"], ascending=[False, True, True])[cols] \
+        .head(top).reset_index(drop=True)
+
+
+def gold_tables(corpus: str | Path) -> dict[str, pd.DataFrame]:
+    """Return the hand-coded stance tables found in ``CORPUS/gold/`` (articles, quotes, sentences) that have a stance."""
+    folder = Path(corpus) / "gold"
+    out = {}
+    for level in ("articles", "quotes", "sentences"):
+        path = folder / f"{level}.csv"
+        if path.is_file():
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if "stance" in df.columns and "doc_id" in df.columns:
+                out[level] = df
+    return out
+
+
+def gold_evaluation(corpus: str | Path, parsed, sentences: pd.DataFrame, quotes: pd.DataFrame,
+                    articles: pd.DataFrame) -> pd.DataFrame:
+    """Return level, gold rows, macro_f1, accuracy and kappa of the tagger against ``CORPUS/gold`` (empty if none)."""
+    from corelib import stance
+
+    cols = ["level", "gold_rows", "macro_f1", "accuracy", "kappa"]
+    gold = gold_tables(corpus)
+    keep = set(parsed.articles["doc_id"])
+    rows = []
+    for level, pred in (("articles", articles), ("quotes", quotes), ("sentences", sentences)):
+        if level not in gold:
+            continue
+        g = gold[level][gold[level]["doc_id"].isin(keep)]
+        if level == "quotes" and "start" not in g.columns:
+            g = stance.locate_gold_quotes(parsed, g)
+        if g.empty or (g["stance"].str.strip() == "").all():
+            continue
+        ev = stance.evaluate(g, pred)
+        rows.append({"level": level, "gold_rows": ev.n, "macro_f1": ev.macro_f1, "accuracy": ev.accuracy,
+                     "kappa": ev.kappa})
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------- keywords and keyness
+
+def keyness_table(keyness: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Return target, side, term, g2, log_ratio, freq_target and freq_reference: the strongest key terms.
+
+    With one target group both sides are kept (terms key for the target, and for the reference);
+    with several groups, the ``top`` key terms of each group.
+    """
+    cols = ["target", "side", "term", "g2", "log_ratio", "freq_target", "freq_reference"]
+    if keyness.empty:
+        return pd.DataFrame(columns=cols)
+    k = keyness.copy()
+    k["target"] = k["target"].astype(str)
+    parts = []
+    single = k["target"].nunique() == 1
+    for target, g in k.groupby("target", sort=True):
+        pos = g[g["g2"] > 0].sort_values(["g2", "term"], ascending=[False, True]).head(top)
+        parts.append(pos.assign(side=f"key in {target}"))
+        if single:
+            ref = str(g["reference"].iloc[0]) if "reference" in g else "reference"
+            neg = g[g["g2"] < 0].sort_values(["g2", "term"], ascending=[True, True]).head(top)
+            parts.append(neg.assign(side=f"key in {ref}"))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    return out[cols].reset_index(drop=True)
+
+
+def keyness_chart(keyness: pd.DataFrame, top: int = 10) -> alt.Chart:
+    """Return bars of log-likelihood (G2) per key term; one panel per group when several groups are compared."""
+    data = keyness_table(keyness, top)
+    base = alt.Chart(data).mark_bar().encode(
+        x=alt.X("g2:Q", title="log-likelihood G2 (negative: key in the reference)"),
+        y=alt.Y("term:N", sort="-x", title=None),
+        color=alt.Color("side:N", title=None, sort=sorted(data["side"].unique())),
+        tooltip=["term:N", "side:N", alt.Tooltip("g2:Q", format=".2f"), alt.Tooltip("log_ratio:Q", format=".2f"),
+                 "freq_target:Q", "freq_reference:Q"],
+    ).properties(width=WIDTH // 2 if data["target"].nunique() > 1 else WIDTH, height=alt.Step(16))
+    if data["target"].nunique() > 1:
+        return base.facet(facet=alt.Facet("target:N", title=None, sort=sorted(data["target"].unique())),
+                          columns=2, title="Key terms of each group against the rest").resolve_scale(y="independent")
+    return base.properties(title="Key terms")
+
+
+# --------------------------------------------------------------------------- topics
+
+def topic_terms_chart(terms: pd.DataFrame, top: int = 6) -> alt.FacetChart:
+    """Return one small bar chart per topic with the weights of its ``top`` terms."""
+    data = terms[terms["rank"] <= top][["topic", "label", "rank", "term", "weight"]]
+    data = data.sort_values(["topic", "rank"]).reset_index(drop=True)
+    data["topic_name"] = data["topic"].astype(str) + ": " + data["label"].astype(str)
+    order = list(dict.fromkeys(data["topic_name"]))
+    return alt.Chart(data).mark_bar(color="#2471a3").encode(
+        x=alt.X("weight:Q", title="weight"),
+        y=alt.Y("term:N", sort="-x", title=None),
+        tooltip=["topic:Q", "term:N", alt.Tooltip("weight:Q", format=".4f")],
+    ).properties(width=150, height=alt.Step(14)).facet(
+        facet=alt.Facet("topic_name:N", title=None, sort=order), columns=3, title="Top terms per topic",
+    ).resolve_scale(y="independent")
+
+
+def topic_heatmap(table: pd.DataFrame, x: str, title: str) -> alt.Chart:
+    """Return a heat map of topic weight (rows: topics) against ``x`` (a group or a period column)."""
+    data = table[[x, "topic", "label", "weight"]].copy()
+    data[x] = _label(data[x])
+    data["topic_name"] = data["topic"].astype(str) + ": " + data["label"].astype(str)
+    data = data.sort_values([x, "topic"]).reset_index(drop=True)
+    order = list(dict.fromkeys(data.sort_values("topic")["topic_name"]))
+    return alt.Chart(data, title=title).mark_rect().encode(
+        x=alt.X(f"{x}:O", sort=sorted(data[x].unique()), title=x),
+        y=alt.Y("topic_name:N", sort=order, title=None),
+        color=alt.Color("weight:Q", title="mean weight", scale=alt.Scale(scheme="greens")),
+        tooltip=[f"{x}:O", "topic_name:N", alt.Tooltip("weight:Q", format=".3f")],
+    ).properties(width=alt.Step(48), height=alt.Step(20))
+
+
+MEASURES = ["coherence", "diversity", "stability", "score"]
+
+
+def model_choice_chart(selection: pd.DataFrame, k: int | None = None) -> alt.LayerChart:
+    """Return coherence, diversity, stability and their combined score against k, with k marked.
+
+    ``k`` defaults to the row flagged ``chosen`` in the selection table.
+    """
+    cols = [m for m in MEASURES if m in selection.columns]
+    long = selection.melt(id_vars=["k"], value_vars=cols, var_name="measure", value_name="value")
+    long = long.sort_values(["measure", "k"]).reset_index(drop=True)
+    chosen = (pd.DataFrame({"k": [int(k)]}) if k is not None
+              else selection.loc[selection["chosen"].astype(bool), ["k"]].reset_index(drop=True))
+    lines = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("k:O", title="number of topics k"),
+        y=alt.Y("value:Q", title="measure (higher is better)"),
+        color=alt.Color("measure:N", sort=cols, title=None),
+        tooltip=["k:O", "measure:N", alt.Tooltip("value:Q", format=".3f")],
+    )
+    rule = alt.Chart(chosen).mark_rule(color="#7f8c8d", strokeDash=[4, 3]).encode(x="k:O")
+    return alt.layer(lines, rule, title="Choosing the number of topics").properties(width=WIDTH, height=HEIGHT)
+
+
+def concordance(parsed, term: str, window: int = 8, top: int = 25) -> pd.DataFrame:
+    """Return the first ``top`` KWIC lines of ``term`` (every spelling when it is a known name, e.g. ISIS/Daesh)."""
+    from corelib import keywords
+
+    try:
+        lines = keywords.kwic(parsed, term, window=window, aliases=True)
+    except ValueError:  # not a name in corelib/data: match the word or phrase as written
+        lines = keywords.kwic(parsed, term, window=window)
+    cols = [c for c in ["doc_id", "start", "left", "match", "right", "outlet", "published"] if c in lines.columns]
+    return lines.sort_values(["doc_id", "start"])[cols].head(top).reset_index(drop=True)
+
+
+def codebook_table(codebook) -> pd.DataFrame:
+    """Return one row describing a stance codebook: target, labels, neutral label, number of cues, description."""
+    return pd.DataFrame({"target": [codebook.name], "labels": [", ".join(codebook.all_labels)],
+                         "neutral": [codebook.neutral], "cues": [len(codebook.cues)],
+                         "description": [" ".join(str(codebook.description).split())]})
+
+
+def speaker_stances(speakers: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """Return the most quoted speakers' aggregated stance: speaker, affiliation, quotes, articles, stance, evidence."""
+    cols = [c for c in ["speaker", "speaker_affiliation", "n_quotes", "n_docs", "stance", "confidence",
+                        "evidence_text"] if c in speakers.columns]
+    return speakers.sort_values(["n_quotes", "speaker"], ascending=[False, True])[cols].head(top) \
+        .reset_index(drop=True)

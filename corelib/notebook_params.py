@@ -38,11 +38,21 @@ class NotebookParams:
     end: str
     parsed: Parsed = field(repr=False)
     n_outside_range: int = 0
+    term: str | None = None
+    group: str | None = None
+
+    def k_from(self, selection: pd.DataFrame) -> int:
+        """Return the number of topics: ``n_topics`` when set, else the k flagged ``chosen`` in a selection table."""
+        if self.n_topics != "auto":
+            return int(self.n_topics)
+        return int(selection.loc[selection["chosen"].astype(bool), "k"].iloc[0])
 
     def table(self) -> pd.DataFrame:
         """Return the parameters as a two-column table (parameter, value) for display."""
         rows = [("corpus", self.corpus_given), ("target", self.target), ("group_by", self.group_by),
                 ("n_topics", str(self.n_topics)), ("start", self.start or "(all)"), ("end", self.end or "(all)"),
+                *([("term", self.term)] if self.term is not None else []),
+                *([("group", self.group or "(every group)")] if self.group is not None else []),
                 ("articles", str(len(self.parsed.articles))),
                 ("articles outside the date range", str(self.n_outside_range))]
         return pd.DataFrame(rows, columns=["parameter", "value"])
@@ -176,11 +186,14 @@ def select_dates(parsed: Parsed, start: str = "", end: str = "") -> Parsed:
 
 def validate_parameters(corpus: str | Path = "../seeds", target: str = "isis_resurgence",
                         group_by: str = "outlet", n_topics: int | str = "auto", start: str = "",
-                        end: str = "", **unknown) -> NotebookParams:
+                        end: str = "", term: str | None = None, group: str | None = None,
+                        **unknown) -> NotebookParams:
     """Return the checked parameters with the parsed corpus; raise ValueError saying what to change."""
     if unknown:
         raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}; the notebooks take corpus, "
-                         "target, group_by, n_topics, start and end")
+                         "target, group_by, n_topics, start and end (and term, group in 04)")
+    if term is not None and (not isinstance(term, str) or not term.strip()):
+        raise ValueError(f"term must be a word or phrase to look up (e.g. term = 'resurgence'), got {term!r}")
     path = resolve_corpus(corpus)
     target_ = resolve_target(target)
     k = resolve_n_topics(n_topics)
@@ -196,10 +209,17 @@ def validate_parameters(corpus: str | Path = "../seeds", target: str = "isis_res
     if not isinstance(group_by, str) or group_by not in groups:
         raise ValueError(f"group_by {group_by!r} is not a column of the articles table; "
                          f"choose one of: {', '.join(groups)}")
+    if group is not None and str(group) != "":
+        values = sorted(set(parsed.articles[group_by].fillna("").astype(str)) - {""})
+        if str(group) not in values:
+            raise ValueError(f"group {group!r} is not a value of {group_by}; choose one of: {', '.join(values)} "
+                             "(or group = '' to compare every group with the rest)")
     selected = select_dates(parsed, start, end)
     if len(selected.articles) == 0:
         raise ValueError(f"no article of {path} is dated between {start or 'the beginning'} and "
                          f"{end or 'the end'}; widen the date range or set start = '' and end = ''")
     return NotebookParams(corpus=str(path), corpus_given=str(corpus), target=target_, group_by=group_by, n_topics=k,
                           start=lo[0] if lo else "", end=hi[1] if hi else "", parsed=selected,
-                          n_outside_range=len(parsed.articles) - len(selected.articles))
+                          n_outside_range=len(parsed.articles) - len(selected.articles),
+                          term=term.strip() if term is not None else None,
+                          group=str(group) if group is not None else None)

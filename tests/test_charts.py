@@ -247,7 +247,7 @@ def test_offline_renderer_bundle_has_spec_svg_and_text():
     assert set(bundle) == {charts.LAB_MIME, "image/svg+xml", "text/plain"}
     assert bundle["image/svg+xml"].startswith("<svg") and "Rudaw" in bundle["image/svg+xml"]
     assert "<script" not in bundle["image/svg+xml"]
-    assert bundle["text/plain"] == "<chart: Articles per outlet>"
+    assert bundle["text/plain"] == "Chart: Articles per outlet"
     assert bundle == charts.render_bundle(chart.to_dict())  # byte-stable
     # the display machinery (what Jupyter calls) returns the same bundle
     assert shown == bundle
