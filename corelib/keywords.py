@@ -5,21 +5,24 @@ words: ``doc_id`` with ``start``/``end`` offsets into ``articles.text`` (for a t
 occurrence in that article). Groups are any article column (``outlet``, ``dateline_place``, ...) or a
 period of ``published`` (``year``, ``month``, ``day``).
 
-Tokens are domain-aware: names from the gazetteer (``data/places.csv``, ``data/places_extra.csv``) and
-the actor list (``data/actors.yaml``) stay whole (``Tuz Khurmatu``, ``Popular Mobilization Forces``)
-and keep their spelling; with ``fold_aliases=True`` every variant becomes its canonical name
-(ISIL, IS, Daesh -> ISIS; Tooz -> Tuz Khurmatu). Other words are lower-cased; stop words
-(scikit-learn's list plus ``data/keyword_stopwords.txt``), numbers and one-letter tokens are left out.
+Tokens are domain-aware: names from the gazetteer (``data/places.csv``, less the ``never`` list of
+``data/place_rules.yaml``) and the actor list (``data/actors.yaml``), both read through
+:mod:`corelib.actors`, stay whole (``Tuz Khurmatu``, ``Popular Mobilization Forces``) and keep their
+spelling; with ``fold_aliases=True`` every variant becomes its canonical name (ISIL, IS, Daesh ->
+Islamic State (ISIS); Tooz -> Tuz Khurmatu). Other words are lower-cased; stop words (scikit-learn's
+list plus ``data/keyword_stopwords.txt``), numbers and one-letter tokens are left out.
 """
 from __future__ import annotations
 
-import csv
+import bisect
+import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,8 +37,10 @@ META_COLUMNS = ("published", "outlet", "title")
 TEXT_ROLES = ("title", "standfirst", "dateline", "body")
 PERIODS = {"year": 4, "month": 7, "day": 10}
 MISSING = "(none)"
-_WORD = r"\w+(?:['’\-.]\w+)*"
-_WORD_RE = re.compile(_WORD)
+_WORD_RE = re.compile(r"\w+(?:['’\-.]\w+)*")
+# tokens: words (inner hyphens, dots and apostrophes kept, a final possessive 's split off), single
+# punctuation marks and line breaks; punctuation and line breaks break phrases and collocations
+_TOKEN_RE = re.compile(r"\w+(?:(?:['’](?!s\b)|[\-.])\w+)*|[^\w\s]|\n")
 
 
 # --------------------------------------------------------------------------- names and stop words
@@ -54,39 +59,32 @@ def stop_words() -> frozenset:
 
 
 def _place_names() -> list[tuple[str, str, str]]:
-    """(variant, canonical, 'place') for the gazetteer, in file order."""
+    """(variant, canonical, 'place' or 'place-short') for the gazetteer (``corelib.actors.gazetteer``),
+    without the variants ``data/place_rules.yaml`` says never to match."""
+    from corelib.actors import gazetteer
+
+    rules = yaml.safe_load((DATA / "place_rules.yaml").read_text(encoding="utf-8")) or {}
+    never = set(rules.get("never") or [])
+    caps_min = int(rules.get("caps_min_length", 4))
     out = []
-    for name in ("places.csv", "places_extra.csv"):
-        path = DATA / name
-        if not path.exists():
-            continue
-        with open(path, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                canonical = (row.get("name") or "").strip()
-                for v in [canonical, *(row.get("variants") or "").split("|")] if canonical else []:
-                    if v.strip():
-                        out.append((v.strip(), canonical, "place"))
+    for name, variants in zip(gazetteer()["name"], gazetteer()["variants"]):
+        for v in [name, *str(variants).split("|")]:
+            v = v.strip()
+            if v and v not in never:
+                out.append((v, name, "place" if sum(c.isalpha() for c in v) >= caps_min else "place-short"))
     return out
 
 
 def _actor_names() -> list[tuple[str, str, str]]:
-    """(alias, canonical name, 'caps' or 'any') for the actor list ``data/actors.yaml``, in file order.
+    """(alias, canonical name, 'caps' or 'any') for the actors (``corelib.actors.actor_table``).
 
-    As the file says: an alias written in capitals only matches only in capitals ('caps'); any
-    other alias ignores case ('any').
+    As ``data/actors.yaml`` says: an alias written in capitals only matches only in capitals ('caps');
+    any other alias ignores case ('any').
     """
-    path = DATA / "actors.yaml"
-    if not path.exists():
-        return []
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out = []
-    for entry in raw.get("actors") or []:
-        canonical = str(entry.get("name") or entry.get("id") or "").strip()
-        for alias in entry.get("aliases") or []:
-            alias = str(alias).strip()
-            if alias and canonical:
-                out.append((alias, canonical, "caps" if alias.isupper() else "any"))
-    return out
+    from corelib.actors import actor_table
+
+    return [(alias, name, "caps" if alias.isupper() else "any")
+            for name, aliases in zip(actor_table()["name"], actor_table()["aliases"]) for alias in aliases]
 
 
 @lru_cache(maxsize=1)
@@ -101,49 +99,36 @@ def domain_names() -> tuple[tuple[str, str, str], ...]:
 
 
 def _surfaces(variant: str, rule: str) -> set[str]:
-    """Spellings that count as the name: as written; for places also in capitals and with a capital
-    first letter; for case-free actor aliases also lower case and title case."""
+    """Spellings that count as the name: as written; for places also with a capital first letter and
+    (four letters or more) in capitals; for case-free actor aliases also lower case and title case."""
     if rule == "caps":
         return {variant}
+    if rule == "place-short":  # too short to be told from a word in capitals (HIT, ANA)
+        return {variant, variant[:1].upper() + variant[1:]}
     forms = {variant, variant.upper(), variant[:1].upper() + variant[1:]}
     if rule == "any":
         forms |= {variant.lower(), " ".join(w[:1].upper() + w[1:] for w in variant.split(" "))}
     return forms
 
 
-def _trie_regex(words: Iterable[str]) -> str:
-    """Return a regular expression matching any of ``words``, built as a character trie (fast on thousands)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
-
-
 @lru_cache(maxsize=2)
-def _name_table(fold_aliases: bool) -> tuple[re.Pattern, dict]:
-    """The token pattern (names first, then words) and the map from a matched name to its term."""
-    surface_to_term: dict[str, str] = {}
+def _name_trie(fold_aliases: bool) -> dict:
+    """Names as a trie of tokens: nested dicts keyed by token; the key None holds the term.
+
+    The term is the variant as written or, folded, the canonical name.
+    """
+    trie: dict = {}
+    known = {(v, c) for v, c, _ in domain_names()}
     for variant, canonical, rule in domain_names():
-        term = canonical if fold_aliases else re.sub(r"^the ", "", variant)
-        for s in sorted(_surfaces(variant, rule)):
-            surface_to_term.setdefault(s, term)
-    if surface_to_term:
-        names = _trie_regex(sorted(surface_to_term))
-        rx = re.compile(rf"(?P<name>{names})(?!\w)|(?P<word>{_WORD})")
-    else:
-        rx = re.compile(rf"(?P<name>(?!))|(?P<word>{_WORD})")
-    return rx, surface_to_term
+        if re.match(r"(?i)the ", variant) and (variant[4:], canonical) in known:
+            continue  # 'the coalition' is 'coalition' after an ordinary 'the'
+        term = canonical if fold_aliases else variant
+        for surface in sorted(_surfaces(variant, rule)):
+            node = trie
+            for tok in _TOKEN_RE.findall(surface):
+                node = node.setdefault(tok, {})
+            node.setdefault(None, term)
+    return trie
 
 
 class _WordTerms(dict):
@@ -155,33 +140,114 @@ class _WordTerms(dict):
 
     def __missing__(self, word: str) -> str:
         w = word.lower().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
         term = w if len(w) > 1 and w not in self.stops and any(c.isalpha() for c in w) else ""
         self[word] = term
         return term
 
 
 class Tokenizer:
-    """Domain-aware tokenizer: names stay whole (folded to canonical names if asked), other words lower-cased."""
+    """Domain-aware tokenizer: names stay whole (folded to canonical names if asked), other words lower-cased.
+
+    Names are matched on token sequences, longest first, so whitespace between their words does not matter.
+    """
 
     def __init__(self, fold_aliases: bool = False):
         self.fold_aliases = fold_aliases
-        self._rx, self._names = _name_table(fold_aliases)
+        self._trie = _name_trie(fold_aliases)
         self._words = _WordTerms(stop_words())
+
+    def _matches(self, toks: list[str]) -> list[tuple[int, int, str]]:
+        """(index, length, term) of the names in a token list, left to right, longest first."""
+        trie, end = self._trie, len(toks)
+        out, pos = [], 0
+        for i in [i for i, t in enumerate(toks) if t in trie]:
+            if i < pos:
+                continue
+            node, j, best = trie[toks[i]], i + 1, None
+            if None in node:
+                best = (j, node[None])
+            while j < end:
+                node = node.get(toks[j])
+                if node is None:
+                    break
+                j += 1
+                if None in node:
+                    best = (j, node[None])
+            if best:
+                out.append((i, best[0] - i, best[1]))
+                pos = best[0]
+        return out
+
+    def _stream(self, toks: list[str], matches: list[tuple[int, int, str]]) -> list[str]:
+        word = self._words.__getitem__
+        out, pos = [], 0
+        for i, n, term in matches:
+            out.extend(map(word, toks[pos:i]))
+            out.append(term)
+            pos = i + n
+        out.extend(map(word, toks[pos:]))
+        return out
+
+    def stream(self, text: str) -> list[str]:
+        """Return every token's term in order, '' for a stop word, number, punctuation mark or line break."""
+        toks = _TOKEN_RE.findall(text)
+        return self._stream(toks, self._matches(toks))
+
+    def stream_offsets(self, text: str, positions: Iterable[int], offset: int = 0,
+                       _matches: list | None = None) -> dict[int, tuple[int, int]]:
+        """Return {position in ``stream(text)``: (start, end)} for the given stream positions."""
+        matches = self._matches(_TOKEN_RE.findall(text)) if _matches is None else _matches
+        # a name takes n tokens for one stream position: shift stream positions back to token indices
+        name_pos, shifts, shift = [], [], 0
+        for i, n, _ in matches:
+            name_pos.append(i - shift)
+            shift += n - 1
+            shifts.append(shift)
+        bounds = {}
+        for k in set(positions):
+            m = bisect.bisect_right(name_pos, k) - 1
+            if m >= 0 and name_pos[m] == k:
+                bounds[k] = (k + (shifts[m - 1] if m >= 1 else 0), k + shifts[m])
+            else:
+                bounds[k] = (k + (shifts[m] if m >= 0 else 0),) * 2
+        starts, ends = {}, {}
+        it, at = _TOKEN_RE.finditer(text), 0
+        for idx in sorted({i for pair in bounds.values() for i in pair}):
+            mt = next(islice(it, idx - at, None))
+            at = idx + 1
+            starts[idx], ends[idx] = mt.start() + offset, mt.end() + offset
+        return {k: (starts[a], ends[b]) for k, (a, b) in bounds.items()}
+
+    def first_spans(self, text: str, wanted: Iterable[str], offset: int = 0) -> dict[str, tuple[int, int]]:
+        """Return {term: (start, end)} for the first occurrence in ``text`` of each wanted term found there."""
+        toks = _TOKEN_RE.findall(text)
+        matches = self._matches(toks)
+        stream = self._stream(toks, matches)
+        at = {}
+        for term in set(wanted):
+            try:
+                at[term] = stream.index(term)
+            except ValueError:
+                pass
+        spans = self.stream_offsets(text, at.values(), offset, matches)
+        return {term: spans[k] for term, k in at.items()}
 
     def terms(self, text: str) -> list[str]:
         """Return the terms of ``text`` in order (stop words, numbers and one-letter tokens left out)."""
-        names, words = self._names, self._words
-        out = [names[n] if n else words[w] for n, w in self._rx.findall(text)]
-        return [t for t in out if t]
+        return [t for t in self.stream(text) if t]
 
-    def spans(self, text: str, offset: int = 0) -> Iterator[tuple[int, int, str]]:
-        """Yield (start, end, term) for every token of ``text``; term is '' for a token left out."""
-        names, words = self._names, self._words
-        for m in self._rx.finditer(text):
-            n = m.group("name")
-            yield m.start() + offset, m.end() + offset, names[n] if n else words[m.group("word")]
+    def spans(self, text: str, offset: int = 0) -> list[tuple[int, int, str]]:
+        """Return (start, end, term) for every token of ``text`` as in ``stream`` (term '' when left out)."""
+        ms = list(_TOKEN_RE.finditer(text))
+        toks = [m.group() for m in ms]
+        word = self._words
+        out, pos = [], 0
+        for i, n, term in self._matches(toks):
+            out.extend((m.start() + offset, m.end() + offset, word[m.group()]) for m in ms[pos:i])
+            out.append((ms[i].start() + offset, ms[i + n - 1].end() + offset, term))
+            pos = i + n
+        out.extend((m.start() + offset, m.end() + offset, word[m.group()]) for m in ms[pos:])
+        return out
 
     def variants_of(self, name: str) -> list[str]:
         """Return every spelling that folds to the same canonical name as ``name`` (case-insensitive), longest first."""
@@ -227,11 +293,17 @@ def text_units(parsed: Parsed, roles: Iterable[str] = TEXT_ROLES, drop_duplicate
 
 @dataclass
 class TermMatrix:
-    """Term counts: ``counts`` (units x terms, CSR) for the rows of ``units``; ``terms`` sorted."""
+    """Term counts: ``counts`` (units x terms, CSR) for the rows of ``units``; ``terms`` sorted.
+
+    ``paragraphs`` (doc_id, para_id, start, end, role, text) and ``paragraph_counts`` are the
+    paragraph rows the counts were summed from (the same as ``units``/``counts`` at paragraph level).
+    """
 
     units: pd.DataFrame
     counts: sp.csr_matrix
     terms: np.ndarray
+    paragraphs: pd.DataFrame
+    paragraph_counts: sp.csr_matrix
 
 
 def term_matrix(parsed: Parsed, level: str = "document", tokenizer: Tokenizer | None = None,
@@ -250,12 +322,48 @@ def term_matrix(parsed: Parsed, level: str = "document", tokenizer: Tokenizer | 
         raise ValueError("no words left in the corpus after removing stop words and numbers") from None
     terms = cv.get_feature_names_out()
     if level == "paragraph":
-        return TermMatrix(pars.drop(columns=["text"]), counts, terms)
+        return TermMatrix(pars.drop(columns=["text"]), counts, terms, pars, counts)
     codes, doc_ids = pd.factorize(pars["doc_id"], sort=True)
     agg = _indicator(codes, len(doc_ids)) @ counts
     units = pars.groupby("doc_id", sort=True).agg(start=("start", "min"), end=("end", "max"),
                                                     n_paragraphs=("para_id", "size")).reset_index()
-    return TermMatrix(units, agg.tocsr(), terms)
+    return TermMatrix(units, agg.tocsr(), terms, pars, counts)
+
+
+def first_occurrences(tm: TermMatrix, doc_ids: Sequence[str], terms: Sequence[str],
+                      tokenizer: Tokenizer) -> tuple[np.ndarray, np.ndarray]:
+    """Return start and end offsets of the first occurrence of each term in its article (-1 if absent).
+
+    The paragraph that holds it comes from the paragraph counts; only those paragraphs are tokenised again.
+    """
+    pars = tm.paragraphs
+    par_doc = pars["doc_id"].to_numpy()
+    col_of = {t: i for i, t in enumerate(tm.terms)}
+    cols = np.array([col_of.get(t, -1) for t in terms], dtype=np.int64)
+    lo = np.searchsorted(par_doc, np.asarray(doc_ids, dtype=object), side="left")
+    hi = np.searchsorted(par_doc, np.asarray(doc_ids, dtype=object), side="right")
+    row = np.full(len(cols), -1, dtype=np.int64)
+    csc = tm.paragraph_counts.tocsc()
+    csc.sort_indices()
+    order = np.argsort(cols, kind="stable")
+    for c in np.unique(cols[cols >= 0]):
+        pick = order[np.searchsorted(cols[order], c, "left"):np.searchsorted(cols[order], c, "right")]
+        rows_c = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
+        k = np.searchsorted(rows_c, lo[pick])
+        ok = k < len(rows_c)
+        found = np.where(ok, rows_c[np.minimum(k, len(rows_c) - 1)], -1)
+        row[pick] = np.where(ok & (found < hi[pick]), found, -1)
+    need: dict[int, set] = defaultdict(set)
+    for r, t in zip(row, terms):
+        if r >= 0:
+            need[int(r)].add(t)
+    where: dict[tuple[int, str], tuple[int, int]] = {}
+    texts, starts = pars["text"].to_numpy(), pars["start"].to_numpy()
+    for r in sorted(need):
+        for t, span in tokenizer.first_spans(texts[r], need[r], int(starts[r])).items():
+            where[(r, t)] = span
+    pos = [where.get((int(r), t), (-1, -1)) for r, t in zip(row, terms)]
+    return (np.array([p[0] for p in pos], dtype=np.int64), np.array([p[1] for p in pos], dtype=np.int64))
 
 
 def _indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
@@ -288,36 +396,6 @@ def _top_per_row(m: sp.spmatrix, top: int) -> tuple[np.ndarray, np.ndarray, np.n
     return row[sel], col[sel], vals[sel], rank[sel] + 1
 
 
-def _first_spans(pars: pd.DataFrame, wanted: dict[str, set[tuple[str, ...]]],
-                 tokenizer: Tokenizer) -> dict[tuple[str, tuple[str, ...]], tuple[int, int]]:
-    """Find the first occurrence of each wanted term sequence in each article: {(doc_id, seq): (start, end)}.
-
-    ``pars`` are the text units (sorted by doc_id, para_id); a sequence is a tuple of consecutive terms.
-    """
-    found: dict = {}
-    if not wanted:
-        return found
-    doc_ids = pars["doc_id"].to_numpy()
-    starts, texts = pars["start"].to_numpy(), pars["text"].to_numpy()
-    bounds = np.searchsorted(doc_ids, sorted(wanted), side="left")
-    for doc_id, i in zip(sorted(wanted), bounds):
-        need = set(wanted[doc_id])
-        longest = max((len(s) for s in need), default=1)
-        while i < len(doc_ids) and doc_ids[i] == doc_id and need:
-            toks = list(tokenizer.spans(texts[i], int(starts[i])))
-            terms = [t for _, _, t in toks]
-            for j in range(len(toks)):
-                for n in range(1, longest + 1):
-                    seq = tuple(terms[j:j + n])
-                    if len(seq) == n and seq in need:
-                        found[(doc_id, seq)] = (toks[j][0], toks[j + n - 1][1])
-                        need.discard(seq)
-                if not need:
-                    break
-            i += 1
-    return found
-
-
 # --------------------------------------------------------------------------- TF-IDF key terms
 
 def top_terms(parsed: Parsed, by: str | None = None, top: int = 10, fold_aliases: bool = False,
@@ -336,14 +414,13 @@ def top_terms(parsed: Parsed, by: str | None = None, top: int = 10, fold_aliases
     tok = Tokenizer(fold_aliases)
     tm = term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
     tfidf = TfidfTransformer().fit_transform(tm.counts).tocsr()
-    pars = text_units(parsed, drop_duplicates=drop_duplicates)
     doc_ids = tm.units["doc_id"].to_numpy()
     if by is None:
         row, col, val, rank = _top_per_row(tfidf, top)
         count = np.asarray(tm.counts[row, col]).ravel().astype(int)
         out = pd.DataFrame({"doc_id": doc_ids[row], "rank": rank, "term": tm.terms[col], "score": val,
                             "count": count})
-        out = _add_first_spans(out, pars, tok)
+        out = _add_first_spans(out, tm, tok)
         return _with_meta(out, parsed)
 
     groups = group_values(parsed.articles, by).reindex(doc_ids).to_numpy()
@@ -360,7 +437,7 @@ def top_terms(parsed: Parsed, by: str | None = None, top: int = 10, fold_aliases
                         "count": np.asarray(counts[row, col]).ravel().astype(int),
                         "docs": np.asarray(docs[row, col]).ravel().astype(int), "n_docs": n_docs[row],
                         "doc_id": doc_ids[first]})
-    return _add_first_spans(out, pars, tok)
+    return _add_first_spans(out, tm, tok)
 
 
 def _first_doc_in_group(present_csc: sp.csc_matrix, codes: np.ndarray, groups: np.ndarray,
@@ -374,50 +451,39 @@ def _first_doc_in_group(present_csc: sp.csc_matrix, codes: np.ndarray, groups: n
     return out
 
 
-def _add_first_spans(out: pd.DataFrame, pars: pd.DataFrame, tok: Tokenizer,
-                     term_col: str = "term") -> pd.DataFrame:
+def _add_first_spans(out: pd.DataFrame, tm: TermMatrix, tok: Tokenizer) -> pd.DataFrame:
     """Add start/end of the first occurrence of each row's term in its article (``doc_id``)."""
-    wanted: dict[str, set] = defaultdict(set)
-    for d, t in zip(out["doc_id"], out[term_col]):
-        wanted[d].add((t,))
-    spans = _first_spans(pars, wanted, tok)
-    pos = [spans.get((d, (t,)), (-1, -1)) for d, t in zip(out["doc_id"], out[term_col])]
     out = out.copy()
-    out["start"] = np.array([p[0] for p in pos], dtype=np.int64)
-    out["end"] = np.array([p[1] for p in pos], dtype=np.int64)
+    out["start"], out["end"] = first_occurrences(tm, out["doc_id"].tolist(), out["term"].tolist(), tok)
     return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- keyphrases (RAKE)
 
-def _candidates(tok: Tokenizer, text: str, offset: int, max_words: int) -> Iterator[tuple[tuple[str, ...], int, int]]:
-    """Yield RAKE candidates of a paragraph: runs of terms not broken by a stop word, number or punctuation."""
-    run: list[tuple[int, int, str]] = []
-    prev_end = None
-    for s, e, term in tok.spans(text, offset):
-        gap = text[prev_end - offset:s - offset] if prev_end is not None else ""
-        gap_ok = gap.isspace() and "\n" not in gap
-        if term and (gap_ok or not run):
-            run.append((s, e, term))
-        else:
-            if run and len(run) <= max_words:
-                yield tuple(t for _, _, t in run), run[0][0], run[-1][1]
-            run = [(s, e, term)] if term else []
-        prev_end = e
-    if run and len(run) <= max_words:
-        yield tuple(t for _, _, t in run), run[0][0], run[-1][1]
+def _runs(terms: list[str], max_words: int) -> list[tuple[int, int]]:
+    """Index ranges (i, j) of the runs of terms between breaks ('') that have at most ``max_words`` terms."""
+    out, i = [], None
+    for j, t in enumerate(terms + [""]):
+        if t and i is None:
+            i = j
+        elif not t and i is not None:
+            if j - i <= max_words:
+                out.append((i, j))
+            i = None
+    return out
 
 
-def _rake_scores(cands: list[tuple[str, ...]]) -> dict[tuple[str, ...], float]:
-    """RAKE: a word scores degree/frequency over the candidates; a phrase scores the sum over its words."""
+def _rake_scores(counts: Counter) -> dict[tuple[str, ...], float]:
+    """RAKE on candidate counts: a word scores degree/frequency over all candidate occurrences
+    (degree: the words it appears with, itself included); a phrase scores the sum over its words."""
     freq: Counter = Counter()
     degree: Counter = Counter()
-    for c in cands:
+    for c, k in counts.items():
         for w in c:
-            freq[w] += 1
-            degree[w] += len(c)
+            freq[w] += k
+            degree[w] += k * len(c)
     word = {w: degree[w] / freq[w] for w in freq}
-    return {c: sum(word[w] for w in c) for c in set(cands)}
+    return {c: sum(word[w] for w in c) for c in counts}
 
 
 def keyphrases(parsed: Parsed, by: str | None = None, top: int = 10, max_words: int = 4,
@@ -433,43 +499,55 @@ def keyphrases(parsed: Parsed, by: str | None = None, top: int = 10, max_words: 
         raise ValueError("top and max_words must be at least 1")
     tok = Tokenizer(fold_aliases)
     pars = text_units(parsed, drop_duplicates=drop_duplicates)
-    per_doc: dict[str, list] = defaultdict(list)
-    for doc_id, start, text in zip(pars["doc_id"], pars["start"], pars["text"]):
-        per_doc[doc_id].extend(_candidates(tok, text, int(start), max_words))
-    art_text = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
+    texts, starts = pars["text"].to_numpy(), pars["start"].to_numpy()
+    per_doc: dict[str, list] = defaultdict(list)  # doc_id -> [(candidate, paragraph row, i, j)]
+    for row, (doc_id, text) in enumerate(zip(pars["doc_id"], texts)):
+        terms = tok.stream(text)
+        per_doc[doc_id].extend((tuple(terms[i:j]), row, i, j) for i, j in _runs(terms, max_words))
 
-    def rank_block(items: list[tuple[str, tuple, int, int]], min_c: int) -> list[dict]:
-        cands = [c for _, c, _, _ in items]
-        scores = _rake_scores(cands)
-        count = Counter(cands)
-        docs: dict[tuple, set] = defaultdict(set)
-        first: dict[tuple, tuple] = {}
-        for d, c, s, e in items:
-            docs[c].add(d)
-            first.setdefault(c, (d, s, e))
-        ranked = sorted((c for c in scores if count[c] >= min_c),
-                        key=lambda c: (-round(scores[c], DECIMALS), " ".join(c)))[:top]
+    def rank_block(items: list[tuple[str, tuple, int, int, int]], min_c: int) -> list[dict]:
+        count = Counter(it[1] for it in items)
+        scores = _rake_scores(count)
+        ranked = heapq.nsmallest(top, (c for c in scores if count[c] >= min_c), key=lambda c: (-scores[c], c))
+        first = {c: None for c in ranked}
+        docs: dict[tuple, set] = {c: set() for c in ranked}
+        for it in items:
+            if it[1] in first:
+                docs[it[1]].add(it[0])
+                if first[it[1]] is None:
+                    first[it[1]] = it
         return [{"rank": r, "phrase": " ".join(c), "score": round(scores[c], DECIMALS), "count": count[c],
-                 "docs": len(docs[c]), "doc_id": first[c][0], "start": first[c][1], "end": first[c][2],
-                 "text": " ".join(art_text[first[c][0]][first[c][1]:first[c][2]].split())}
+                 "docs": len(docs[c]), "doc_id": first[c][0], "_where": first[c][2:]}
                 for r, c in enumerate(ranked, 1)]
+
+    def locate(rows: list[dict]) -> list[dict]:
+        need: dict[int, set] = defaultdict(set)
+        for r in rows:
+            row, i, j = r["_where"]
+            need[row] |= {i, j - 1}
+        offsets = {row: tok.stream_offsets(texts[row], ks, int(starts[row])) for row, ks in need.items()}
+        for r in rows:
+            row, i, j = r.pop("_where")
+            r["start"], r["end"] = offsets[row][i][0], offsets[row][j - 1][1]
+            text = texts[row][r["start"] - int(starts[row]):r["end"] - int(starts[row])]
+            r["text"] = " ".join(text.split())
+        return rows
 
     rows = []
     if by is None:
         for d in sorted(per_doc):
-            items = [(d, c, s, e) for c, s, e in per_doc[d]]
-            rows.extend(rank_block(items, min_count or 1))
-        out = pd.DataFrame(rows, columns=["rank", "phrase", "score", "count", "docs", "doc_id", "start",
+            rows.extend(rank_block([(d, *it) for it in per_doc[d]], min_count or 1))
+        out = pd.DataFrame(locate(rows), columns=["rank", "phrase", "score", "count", "docs", "doc_id", "start",
                                           "end", "text"]).drop(columns=["docs"])
         out = out[["doc_id", "rank", "phrase", "score", "count", "start", "end", "text"]]
         return _with_meta(out, parsed)
     groups = group_values(parsed.articles, by)
     by_group: dict[str, list] = defaultdict(list)
     for d in sorted(per_doc):
-        by_group[groups[d]].extend((d, c, s, e) for c, s, e in per_doc[d])
+        by_group[groups[d]].extend((d, *it) for it in per_doc[d])
     for g in sorted(by_group):
         rows.extend({"by": by, "group": g, **r} for r in rank_block(by_group[g], min_count or 2))
-    return pd.DataFrame(rows, columns=["by", "group", "rank", "phrase", "score", "count", "docs", "doc_id",
+    return pd.DataFrame(locate(rows), columns=["by", "group", "rank", "phrase", "score", "count", "docs", "doc_id",
                                        "start", "end", "text"])
 
 
@@ -482,16 +560,24 @@ def _sentence_streams(parsed: Parsed, tok: Tokenizer, doc_ids: Iterable[str] | N
     if doc_ids is not None:
         keep &= sents["doc_id"].isin(list(doc_ids))
     sents = sents.loc[keep].sort_values(["doc_id", "sent_id"], kind="stable")
-    streams = []
-    for text in sents["text"]:
-        stream, prev = [], None
-        for s, e, term in tok.spans(text):
-            if prev is not None and not text[prev:s].isspace():
-                stream.append("")  # punctuation between two words breaks a collocation
-            stream.append(term)
-            prev = e
-        streams.append(stream)
-    return streams
+    return [tok.stream(text) for text in sents["text"]]
+
+
+def _finder(streams: list[list[str]], n: int, min_freq: int):
+    """NLTK's collocation finder for ``streams`` (one per sentence), counted as its ``from_documents``
+    would (n-grams never cross a sentence), keeping n-grams seen ``min_freq`` times without a break ('')."""
+    from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
+    from nltk.probability import FreqDist
+
+    def count(*shifts: int) -> Counter:
+        return Counter(chain.from_iterable(zip(*(s[k:] for k in shifts)) for s in streams))
+
+    words = FreqDist(Counter(chain.from_iterable(streams)))
+    grams = count(*range(n))
+    kept = FreqDist({g: c for g, c in grams.items() if c >= min_freq and all(g)})
+    if n == 2:
+        return BigramCollocationFinder(words, kept)
+    return TrigramCollocationFinder(words, FreqDist(count(0, 1)), FreqDist(count(0, 2)), kept)
 
 
 def collocations(parsed: Parsed, n: int = 2, top: int = 20, min_freq: int = 3, by: str | None = None,
@@ -502,22 +588,18 @@ def collocations(parsed: Parsed, n: int = 2, top: int = 20, min_freq: int = 3, b
     end (first occurrence). Counted within sentences by NLTK's collocation finders; n-grams with a stop
     word, number or punctuation inside are left out.
     """
-    from nltk.collocations import (BigramAssocMeasures, BigramCollocationFinder, TrigramAssocMeasures,
-                                   TrigramCollocationFinder)
+    from nltk.collocations import BigramAssocMeasures, TrigramAssocMeasures
 
     if n not in (2, 3):
         raise ValueError(f"n must be 2 or 3, not {n}")
     tok = Tokenizer(fold_aliases)
     pars = text_units(parsed, drop_duplicates=drop_duplicates)
     doc_ids = sorted(set(pars["doc_id"]))
-    finder_cls, measures = ((BigramCollocationFinder, BigramAssocMeasures) if n == 2
-                            else (TrigramCollocationFinder, TrigramAssocMeasures))
+    measures = BigramAssocMeasures if n == 2 else TrigramAssocMeasures
     words = [f"w{i}" for i in range(1, n + 1)]
 
     def block(ids: list[str]) -> pd.DataFrame:
-        finder = finder_cls.from_documents(_sentence_streams(parsed, tok, ids))
-        finder.apply_freq_filter(min_freq)
-        finder.apply_word_filter(lambda w: not w)
+        finder = _finder(_sentence_streams(parsed, tok, ids), n, min_freq)
         lr = dict(finder.score_ngrams(measures.likelihood_ratio))
         pmi = dict(finder.score_ngrams(measures.pmi))
         ranked = sorted(lr, key=lambda g: (-round(lr[g], DECIMALS), g))[:top]
@@ -547,16 +629,17 @@ def _first_ngram_spans(pars: pd.DataFrame, ngrams: list[tuple[str, ...]],
     """doc_id, start, end of the first occurrence of each n-gram (scanning articles in doc_id order)."""
     need = set(ngrams)
     where: dict[tuple, tuple] = {}
+    sizes = sorted({len(g) for g in need})
     for doc_id, start, text in zip(pars["doc_id"], pars["start"], pars["text"]):
         if not need:
             break
-        toks = list(tok.spans(text, int(start)))
-        for j in range(len(toks)):
-            for g in [g for g in need if len(g) + j <= len(toks)]:
-                if all(toks[j + i][2] == g[i] for i in range(len(g))) and \
-                        all(text[toks[j + i][1] - start:toks[j + i + 1][0] - start].isspace()
-                            for i in range(len(g) - 1)):
-                    where[g] = (doc_id, toks[j][0], toks[j + len(g) - 1][1])
+        toks = tok.spans(text, int(start))
+        terms = [t for _, _, t in toks]
+        for n in sizes:
+            for j in range(len(terms) - n + 1):
+                g = tuple(terms[j:j + n])
+                if g in need:
+                    where[g] = (doc_id, toks[j][0], toks[j + n - 1][1])
                     need.discard(g)
     got = [where.get(g, ("", -1, -1)) for g in ngrams]
     return [w[0] for w in got], [int(w[1]) for w in got], [int(w[2]) for w in got]
@@ -599,8 +682,29 @@ def _sig(x: np.ndarray, digits: int = 4) -> np.ndarray:
     return np.array([float(f"{v:.{digits}g}") for v in np.asarray(x, dtype=float)])
 
 
+@dataclass
+class _Groups:
+    """Articles of a term matrix split by a column: per-group term frequencies and article counts."""
+
+    by: str
+    labels: list[str]
+    codes: np.ndarray          # group of each article (row of the term matrix)
+    freq: np.ndarray           # groups x terms, token counts
+    docs: np.ndarray           # groups x terms, articles with the term
+    present: sp.csc_matrix     # articles x terms, 1 where the term occurs
+
+
+def _groups(parsed: Parsed, tm: TermMatrix, by: str) -> _Groups:
+    groups = group_values(parsed.articles, by).reindex(tm.units["doc_id"].to_numpy()).to_numpy()
+    codes, labels = pd.factorize(groups, sort=True)
+    ind = _indicator(codes, len(labels))
+    present = (tm.counts > 0).astype(np.int64)
+    return _Groups(by, [str(x) for x in labels], codes, (ind @ tm.counts).toarray(), (ind @ present).toarray(),
+                   present.tocsc())
+
+
 def keyness(parsed: Parsed, by: str, target: str, reference: str | None = None, top: int | None = None,
-            fold_aliases: bool = False, drop_duplicates: bool = True, _tm: TermMatrix | None = None) -> pd.DataFrame:
+            fold_aliases: bool = False, drop_duplicates: bool = True) -> pd.DataFrame:
     """Return terms ranked by keyness of the ``target`` group of ``by`` against the rest (or ``reference``).
 
     Columns: by, target, reference, rank, term, freq_target, freq_reference, docs_target,
@@ -609,56 +713,56 @@ def keyness(parsed: Parsed, by: str, target: str, reference: str | None = None, 
     ``top`` keeps the ``top`` most key terms of each side (target and reference).
     """
     tok = Tokenizer(fold_aliases)
-    tm = _tm or term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
-    doc_ids = tm.units["doc_id"].to_numpy()
-    groups = group_values(parsed.articles, by).reindex(doc_ids).to_numpy()
-    target = str(target)
-    values = sorted(set(groups))
-    if target not in values:
-        raise ValueError(f"no articles with {by} = '{target}': values are {_listing(values)}")
-    in_target = groups == target
+    tm = term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
+    return _keyness(tm, _groups(parsed, tm, by), str(target), reference, top, tok)
+
+
+def _keyness(tm: TermMatrix, g: _Groups, target: str, reference: str | None, top: int | None,
+             tok: Tokenizer) -> pd.DataFrame:
+    by = g.by
+    if target not in g.labels:
+        raise ValueError(f"no articles with {by} = '{target}': values are {_listing(g.labels)}")
+    t = g.labels.index(target)
     if reference is None:
-        in_ref, ref_label = ~in_target, "rest"
+        ref_label = "rest"
+        ref_rows = [i for i in range(len(g.labels)) if i != t]
     else:
         reference = str(reference)
         if reference == target:
             raise ValueError(f"target and reference are the same group ({by} = '{target}')")
-        if reference not in values:
-            raise ValueError(f"no articles with {by} = '{reference}': values are {_listing(values)}")
-        in_ref, ref_label = groups == reference, reference
-    if not in_ref.any():
+        if reference not in g.labels:
+            raise ValueError(f"no articles with {by} = '{reference}': values are {_listing(g.labels)}")
+        ref_label, ref_rows = reference, [g.labels.index(reference)]
+    if not ref_rows:
         raise ValueError(f"target {by} = '{target}' is the whole corpus: keyness needs a reference "
                          f"(other values of '{by}'), but every article has this value")
-    present = (tm.counts > 0).astype(np.int64)
-    a = np.asarray(tm.counts[in_target].sum(axis=0)).ravel()
-    b = np.asarray(tm.counts[in_ref].sum(axis=0)).ravel()
+    a, b = g.freq[t], g.freq[ref_rows].sum(axis=0)
+    da, db = g.docs[t], g.docs[ref_rows].sum(axis=0)
     used = (a + b) > 0
     c, d = a.sum(), b.sum()
-    scores = keyness_scores(a[used], b[used], c, d)
     out = pd.DataFrame({
         "by": by, "target": target, "reference": ref_label, "term": tm.terms[used],
         "freq_target": a[used].astype(np.int64), "freq_reference": b[used].astype(np.int64),
-        "docs_target": np.asarray(present[in_target].sum(axis=0)).ravel()[used].astype(np.int64),
-        "docs_reference": np.asarray(present[in_ref].sum(axis=0)).ravel()[used].astype(np.int64),
+        "docs_target": da[used].astype(np.int64), "docs_reference": db[used].astype(np.int64),
         "per_10k_target": np.round(a[used] / c * 1e4, DECIMALS),
         "per_10k_reference": np.round(b[used] / d * 1e4, DECIMALS)})
-    out = pd.concat([out, scores], axis=1)
+    out = pd.concat([out, keyness_scores(a[used], b[used], c, d)], axis=1)
     out = out.sort_values(["g2", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
     if top is not None:
-        pos, neg = out[out["g2"] > 0].head(top), out[out["g2"] < 0].tail(top)
-        out = pd.concat([pos, neg]).reset_index(drop=True)
+        out = pd.concat([out[out["g2"] > 0].head(top), out[out["g2"] < 0].tail(top)]).reset_index(drop=True)
     out.insert(3, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     # first occurrence: in the first target article with the term, else in the first reference article
-    col_of = {t: i for i, t in enumerate(tm.terms)}
-    pcsc = present.tocsc()
-    pcsc.sort_indices()
+    col_of = {term: i for i, term in enumerate(tm.terms)}
+    in_ref = np.isin(g.codes, ref_rows)
+    doc_ids = tm.units["doc_id"].to_numpy()
+    pres = g.present
     first = []
     for term in out["term"]:
-        docs = pcsc.indices[pcsc.indptr[col_of[term]]:pcsc.indptr[col_of[term] + 1]]
-        hit = docs[in_target[docs]]
-        first.append(doc_ids[hit[0]] if len(hit) else doc_ids[docs[in_ref[docs]][0]])
+        docs = pres.indices[pres.indptr[col_of[term]]:pres.indptr[col_of[term] + 1]]
+        hit = docs[g.codes[docs] == t]
+        first.append(doc_ids[hit.min()] if len(hit) else doc_ids[docs[in_ref[docs]].min()])
     out["doc_id"] = first
-    return _add_first_spans(out, text_units(parsed, drop_duplicates=drop_duplicates), tok)
+    return _add_first_spans(out, tm, tok)
 
 
 def keyness_by_group(parsed: Parsed, by: str, top: int = 20, fold_aliases: bool = False,
@@ -666,12 +770,12 @@ def keyness_by_group(parsed: Parsed, by: str, top: int = 20, fold_aliases: bool 
     """Return the ``top`` key terms of every group of ``by`` against all other articles, group after group."""
     tok = Tokenizer(fold_aliases)
     tm = term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
-    groups = sorted(set(group_values(parsed.articles, by).reindex(tm.units["doc_id"])))
-    if len(groups) < 2:
-        raise ValueError(f"every article has {by} = '{groups[0]}': keyness needs at least two groups")
+    g = _groups(parsed, tm, by)
+    if len(g.labels) < 2:
+        raise ValueError(f"every article has {by} = '{g.labels[0]}': keyness needs at least two groups")
     blocks = []
-    for g in groups:
-        df = keyness(parsed, by, g, top=top, fold_aliases=fold_aliases, drop_duplicates=drop_duplicates, _tm=tm)
+    for target in g.labels:
+        df = _keyness(tm, g, target, None, top, tok)
         blocks.append(df[df["g2"] > 0])
     return pd.concat(blocks, ignore_index=True)
 
@@ -739,23 +843,24 @@ def kwic(parsed: Parsed, pattern: str, window: int = 5, unit: str = "words", reg
     rx = kwic_pattern(pattern, regex, aliases, case_sensitive)
     roles = set(roles)
     pars = parsed.paragraphs.sort_values(["doc_id", "start"], kind="stable")
-    by_doc = {d: (g["start"].to_numpy(), g["end"].to_numpy(), g["para_id"].to_numpy(), g["role"].to_numpy())
-              for d, g in pars.groupby("doc_id", sort=True)}
+    p_doc, p_start, p_end = pars["doc_id"].to_numpy(), pars["start"].to_numpy(), pars["end"].to_numpy()
+    p_id, p_role = pars["para_id"].to_numpy(), pars["role"].to_numpy()
+    uniq, first = np.unique(p_doc, return_index=True)
+    bounds = dict(zip(uniq, zip(first, np.r_[first[1:], len(p_doc)])))
     rows = []
     for doc_id, text in zip(parsed.articles["doc_id"], parsed.articles["text"]):
-        if doc_id not in by_doc or not isinstance(text, str):
+        if doc_id not in bounds or not isinstance(text, str):
             continue
-        p_start, p_end, p_id, p_role = by_doc[doc_id]
+        lo, hi = bounds[doc_id]
         for m in rx.finditer(text):
             s, e = m.span()
             if s == e:
                 continue
-            i = int(np.searchsorted(p_start, s, side="right")) - 1
-            if i < 0 or s >= p_end[i] or p_role[i] not in roles:
+            i = lo + int(np.searchsorted(p_start[lo:hi], s, side="right")) - 1
+            if i < lo or s >= p_end[i] or p_role[i] not in roles:
                 continue
             left, right = _context(text, s, e, window, unit, int(p_start[i]), int(p_end[i]))
-            rows.append({"doc_id": doc_id, "para_id": int(p_id[i]), "start": s, "end": e, "left": left,
-                         "match": text[s:e], "right": right})
+            rows.append((doc_id, int(p_id[i]), s, e, left, text[s:e], right))
     out = pd.DataFrame(rows, columns=["doc_id", "para_id", "start", "end", "left", "match", "right"])
     out = out.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
     return _with_meta(out, parsed)

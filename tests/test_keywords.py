@@ -87,6 +87,17 @@ def test_aliases_fold_to_one_canonical_name_only_when_asked():
     assert kw.Tokenizer(fold_aliases=True).terms("This is the place") == ["place"]
 
 
+def test_first_spans_agree_with_spans(parsed_seeds):
+    tok = kw.Tokenizer()
+    for text in parsed_seeds.paragraphs["text"]:
+        spans = tok.spans(text, 7)
+        first = {}
+        for s, e, t in spans:
+            if t:
+                first.setdefault(t, (s, e))
+        assert tok.first_spans(text, list(first) + ["absent-term"], 7) == first
+
+
 def test_token_spans_point_into_the_text():
     text = "Fighting in TUZ KHURMATU and Tuz Khurmatu resumed."
     spans = [(s, e, t) for s, e, t in kw.Tokenizer().spans(text, offset=100) if t]
@@ -136,10 +147,11 @@ def test_top_terms_are_deterministic(parsed_seeds):
 def test_keyphrases_are_runs_of_content_words_with_offsets(parsed_seeds):
     df = kw.keyphrases(parsed_seeds, top=5)
     texts = dict(zip(parsed_seeds.articles["doc_id"], parsed_seeds.articles["text"]))
-    stops = kw.stop_words()
+    tok = kw.Tokenizer()
     for row in df.itertuples():
         assert " ".join(texts[row.doc_id][row.start:row.end].split()) == row.text
-        assert not {w for w in row.phrase.split() if w.islower()} & stops  # names (IS) may be capitalised
+        stream = tok.stream(row.text)  # no stop word, number or punctuation inside a phrase
+        assert "" not in stream and " ".join(stream) == row.phrase
     grouped = kw.keyphrases(parsed_seeds, by="outlet", top=3)
     assert (grouped["count"] >= 2).all()  # a group's phrases occur at least twice
     assert "send police officers" in set(grouped["phrase"])
@@ -157,6 +169,23 @@ def test_collocations_bigrams_and_trigrams(parsed_seeds):
     assert tri.iloc[0]["collocation"] == "send police officers" and {"w1", "w2", "w3"} <= set(tri.columns)
     with pytest.raises(ValueError, match="n must be 2 or 3"):
         kw.collocations(parsed_seeds, n=4)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_collocation_counts_agree_with_nltk_from_documents(parsed_seeds, n):
+    from nltk.collocations import (BigramAssocMeasures, BigramCollocationFinder, TrigramAssocMeasures,
+                                   TrigramCollocationFinder)
+
+    streams = kw._sentence_streams(parsed_seeds, kw.Tokenizer())
+    cls, measures = ((BigramCollocationFinder, BigramAssocMeasures) if n == 2
+                     else (TrigramCollocationFinder, TrigramAssocMeasures))
+    reference = cls.from_documents(streams)
+    reference.apply_freq_filter(2)
+    reference.apply_word_filter(lambda w: not w)
+    ours = kw._finder(streams, n, 2)
+    for measure in (measures.likelihood_ratio, measures.pmi):
+        assert dict(ours.score_ngrams(measure)) == pytest.approx(dict(reference.score_ngrams(measure)))
+    assert len(ours.ngram_fd) >= 5
 
 
 def test_collocations_per_group(small):
