@@ -338,6 +338,7 @@ _TIME = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "satu
                    "also", "meanwhile", "however", "now", "then"})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
 _DASHES = frozenset({"—", "–", "-", "―"})
+_CONTINUING = frozenset({"but", "while", "although", "though", "yet", "whereas"})
 _ADDRESSEES = frozenset({"reporters", "journalists", "media", "press", "lawmakers", "parliament", "him", "her", "them",
                          "us", "me", "audience", "crowd", "viewers", "listeners"})
 
@@ -522,7 +523,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             c -= 1
         if c > lo and toks[c].t == "," and c + 1 <= a_hi:
             first = toks[c + 1]
-            if first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")):
+            if first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
+                                      or first.low in _PREPS):
                 # "A senior U.S. official, speaking on condition of anonymity, said"
                 h_lo = _collect_back(toks, c - 1, lo, lex)
                 if h_lo <= c - 1 and _np_ok(toks[h_lo:c], lex):
@@ -553,7 +555,7 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns | lex.org_nouns | \
             lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]) \
-            and toks[start].low not in ("a", "an", "the"):
+            and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK):
         return None
     np_ = _NP(start, k + 1)
     # a fronted role: "President of KRG, Nechirvan Barzani warned"
@@ -582,7 +584,8 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
         k += 1
         if k - j > MAX_NP_TOKENS:
             return None
-    if k == j or not _np_ok(toks[j:k], lex):
+    if k == j or not _np_ok(toks[j:k], lex) or any(t.low == "to" for t in toks[j:k]) or \
+            (k < hi and toks[k].k == "w" and toks[k].low not in lex.participles):
         return None
     np_ = _NP(j, k)
     if k + 1 < hi and toks[k].t == ",":
@@ -861,8 +864,8 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             continue
         j, lemma, cls, obj = hit
         prev = toks[i - 1] if i > 0 else None
-        if prev is not None and prev.k == "w" and prev.low in _DETS and lemma != "according to":
-            i = j
+        if prev is not None and prev.k == "w" and (prev.low in _DETS or prev.low == "to") and lemma != "according to":
+            i = j  # a noun ("the report") or an infinitive ("to respond")
             continue
         if j + 1 < n and toks[j].low == "to" and toks[j + 1].low in ("be", "have", "been"):
             i = j  # "believed to have played", "said to be": not a quotation
@@ -911,7 +914,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             elif np_ is not None:
                 place(att, np_, j, cls, obj)
             elif prev is None or after_speech(prev) or prev.t in (",", "—", "–"):
-                np_ = _np_after(toks, j, n, lex)
+                np_ = _np_after(toks, j, n, lex) if cls != "fragment" else None
                 if np_ is not None:
                     att.mode, att.np, att.zone = "inv", np_, i - 1 if prev is not None and prev.k == "p" else i
                 elif prev is not None:
@@ -1235,6 +1238,12 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             if k + 1 < nt and toks[k].t in (",", ":") and toks[k + 1].k in ("o", "q") and \
                     zone_end(a.cue_lo) > k:
                 direct += _quotes_from(toks, k + 1, zone_end(a.cue_lo))
+            # reported speech that goes on after the attribution: "A, he said, while B."
+            elif a.mode in ("trail", "inv") and a.np is not None and k + 2 < nt and toks[k].t == "," and \
+                    toks[k + 1].low in _CONTINUING and _clause_like(toks, k + 2, nt, "say", lex) and \
+                    zone_end(a.cue_lo) > k + 2:
+                _clause_rows(text, toks, k + 2, zone_end(a.cue_lo), a, mention, mode, qtok, quotes_by_close,
+                             claimed, add, "indirect")
         for m in direct:
             q = qtok.get(m)
             if q is None or id(q) in claimed:
@@ -1447,6 +1456,13 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 for x in persons_named:
                     if x is not m and len(caps & set(re.findall(r"[A-Z][\w\-]+", x.role))) >= 2:
                         return _final(x)
+            # "a Peshmerga commander said ..." then "Lt. Col. X, a Peshmerga commander on the front, told ..."
+            words = _content_words(m.text)
+            if words and not m.definite:
+                for x in mentions:
+                    if x.start > m.start and x.kind in ("person", "org") and x.role and \
+                            words <= _content_words(x.role):
+                        return _final(x)
         return None
 
     def _final(m: _Mention) -> _Mention:
@@ -1502,6 +1518,11 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             row["_affil"] = " ".join(x for x in (row["speaker_title"], row["speaker_role"],
                                                  _head_phrase(row["speaker"])) if x)
     return out
+
+
+def _content_words(phrase: str) -> set:
+    """Lower-case words of a description without articles and prepositions."""
+    return {w for w in re.findall(r"[\w.\-]+", phrase.lower()) if w not in _DETS and w not in _PREPS}
 
 
 def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:

@@ -200,6 +200,20 @@ def test_extract_is_deterministic(parsed_seeds, seed_quotes):
      "Mohammed, who did not want to give his full name, said the group still collects taxes from farmers.",
      [("Daesh is finished", "direct", "Hadi al-Amiri"),
       ("the group still collects taxes from farmers", "indirect", "Mohammed")]),
+    # a description named later in the article takes the name
+    ("Militants attacked a Peshmerga post near Makhmour overnight, a Peshmerga commander said.\n\n"
+     "Lt. Col. Rebwar Salih, a Peshmerga commander on the Makhmour front, told Rudaw that two fighters were wounded.",
+     [("Militants attacked a Peshmerga post near Makhmour overnight", "indirect", "Rebwar Salih"),
+      ("two fighters were wounded", "indirect", "Rebwar Salih")]),
+    # ... but not when the later person's role does not cover the description
+    ("A senior U.S. official said the cells were isolated.\n\n"
+     "Col. Ryan Dillon, a U.S. military spokesman, said the strikes would continue.",
+     [("the cells were isolated", "indirect", "A senior U.S. official"),
+      ("the strikes would continue", "indirect", "Ryan Dillon")]),
+    # reported speech split by the attribution gives one row per part
+    ("The attacks have dropped sharply, the general said, but the group is not defeated.",
+     [("The attacks have dropped sharply", "indirect", "the general"),
+      ("the group is not defeated", "indirect", "the general")]),
     # a passive with no agent: the source is unnamed
     ("On Monday, it was announced that the army would stay in the old city.",
      [("the army would stay in the old city", "indirect", "unnamed announcement")]),
