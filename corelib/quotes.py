@@ -1597,11 +1597,13 @@ def extract_text(doc_id: str, text: str, paragraphs: list[tuple[int, int, int, s
     return _doc_rows(doc_id, text, list(paragraphs), list(sentences), _lex())
 
 
-def _link_person_ids(rows: list[dict]) -> None:
-    """One ``speaker_id`` per person across articles: ``Myles Caggins`` joins ``Myles B. Caggins III``."""
-    ids = {r["speaker_id"] for r in rows if r["speaker_id"] and ":" not in r["speaker_id"]}
+def speaker_id_links(ids: Iterable[str]) -> dict[str, str]:
+    """Return {shorter id: longest id} for person ids that share first and last name across articles
+    (``myles-caggins`` -> ``myles-b-caggins-iii``); ids of unnamed sources (``doc:...``) never link."""
     key: dict = {}
-    for i in ids:
+    for i in set(ids):
+        if not i or ":" in i:
+            continue
         parts = [p for p in i.split("-") if len(p) > 1 and p not in ("jr", "sr", "ii", "iii", "iv")]
         if len(parts) >= 2:
             key.setdefault((parts[0], parts[-1]), set()).add(i)
@@ -1609,8 +1611,13 @@ def _link_person_ids(rows: list[dict]) -> None:
     for variants in key.values():
         if len(variants) > 1:
             longest = sorted(variants, key=lambda v: (-len(v), v))[0]
-            for v in variants:
-                mapping[v] = longest
+            mapping.update({v: longest for v in variants if v != longest})
+    return mapping
+
+
+def _link_person_ids(rows: list[dict]) -> None:
+    """Apply ``speaker_id_links`` to row dicts in place."""
+    mapping = speaker_id_links(r["speaker_id"] for r in rows)
     for r in rows:
         r["speaker_id"] = mapping.get(r["speaker_id"], r["speaker_id"])
 

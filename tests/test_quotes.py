@@ -368,3 +368,9 @@ def test_data_files_are_readable_words():
     assert "said" in lex.cues and "according" not in lex.cues
     assert "on" in lex.adjuncts  # YAML would read a bare `on` as a boolean
     assert lex.title_heads["brig. gen."] == "general"
+
+
+def test_speaker_id_links_join_name_variants_only():
+    links = quotes.speaker_id_links(["myles-caggins", "myles-b-caggins-iii", "glynn", "a:a-security-source",
+                                     "b:a-security-source", "james-f-glynn", "ryan-dillon"])
+    assert links == {"myles-caggins": "myles-b-caggins-iii"}
