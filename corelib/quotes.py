@@ -724,6 +724,7 @@ class _Att:
     speaker_mode: str = "np"          # np | unit | context | impersonal
     impersonal: str = ""
     zone: int = -1                    # token index where this attribution's own words begin
+    mention: _Mention | None = None   # the speaker phrase, read
 
 
 def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
@@ -871,8 +872,6 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             i = j  # "believed to have played", "said to be": not a quotation
             continue
         att = _Att(i, j, "none")
-        att.cls = cls  # type: ignore[attr-defined]
-        att.lemma = lemma  # type: ignore[attr-defined]
         if lemma == "according to":
             _read_according(toks, att, lex)
         elif prev is not None and prev.low in _BE and not (j < n and toks[j].low == "by"):
@@ -1072,7 +1071,7 @@ class _Row:
     sent_id: object
     para: int
     chain: int = 0
-    unit_subject: _Mention | None = None
+    repeat: str = ""      # a fragment whose speaker is that of the same words quoted elsewhere
     impersonal: str = ""
 
 
@@ -1121,7 +1120,6 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
         sent_by_par.setdefault(pid, []).append([max(ss, body_from) if ss < body_from <= se else ss, se, sid])
     rows: list[_Row] = []
     mentions: list[_Mention] = []
-    quote_rows: dict = {}   # id(quote) -> row
     for n, (pid, ps, pe, role) in enumerate(pars):
         units = sent_by_par.get(pid) or [[max(ps, body_from) if ps < body_from < pe else ps, pe, None]]
         pq = [q for q in quotes if q.para == n]
@@ -1139,11 +1137,11 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
             toks = _tokens(masked, us, ue, lex.abbrevs)
             if not toks:
                 continue
-            _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, n, rows, mentions, quote_rows)
-    return _resolve(doc_id, text, rows, mentions, quotes, quote_rows, lex)
+            _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, n, rows, mentions)
+    return _resolve(doc_id, text, rows, mentions, lex)
 
 
-def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, mentions, quote_rows) -> None:
+def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, mentions) -> None:
     """Turn the attributions of one unit into rows (direct, partial, indirect)."""
     nt = len(toks)
     atts = [] if role == "title" else _unit_attributions(toks, lex, spoken)
@@ -1151,10 +1149,8 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
     quotes_by_close = {q.qe - 1: q for q in uq} | {q.raw_e - 1: q for q in uq} | {q.raw_e: q for q in uq}
     for a in atts:
         if a.np is not None:
-            a.mention = _mention(text, toks, a.np, lex)  # type: ignore[attr-defined]
+            a.mention = _mention(text, toks, a.np, lex)
             mentions.append(a.mention)
-        else:
-            a.mention = None  # type: ignore[attr-defined]
     # the subject of the unit, for participles ("..., saying ...") and fragments
     subject = next((a.mention for a in atts if a.mention is not None and a.mode in ("lead", "trail", "inv")), None)
     if subject is None and atts:
@@ -1180,8 +1176,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
         if e <= s:
             return
         cue = _span_text(text, toks, a.cue_lo, a.cue_hi) if a is not None else ""
-        r = _Row(s, e, kind, cue, mention, mode, sid, para, unit_subject=subject,
-                 impersonal=a.impersonal if a is not None else "")
+        r = _Row(s, e, kind, cue, mention, mode, sid, para, impersonal=a.impersonal if a is not None else "")
         rows.append(r)
         return r
 
@@ -1189,7 +1184,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
         if a.speaker_mode == "impersonal":
             return None, "impersonal"
         if a.speaker_mode == "unit":
-            prior = [b for b in atts if b.cue_lo < a.cue_lo and getattr(b, "mention", None) is not None]
+            prior = [b for b in atts if b.cue_lo < a.cue_lo and b.mention is not None]
             if prior:
                 return prior[-1].mention, "np"
             return subject, "np" if subject is not None else "context"
@@ -1252,7 +1247,6 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             r = add(q.qs, q.qe, "direct", a, mention, mode)
             if r is not None:
                 r.chain = q.chain
-                quote_rows[id(q)] = r
         if a.content is not None and not (a.zone < 0 and any(
                 b.content is not None and b is not a and b.content[0] <= a.cue_lo < b.content[1] for b in atts)):
             cs, ce = a.content
@@ -1291,15 +1285,13 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             r = add(q.qs, q.qe, "direct", _Att(mark_i, mark_i + 1, "mark"), mention, mode)
             if r is not None:
                 r.chain = q.chain
-                quote_rows[id(q)] = r
             continue
         if fragment and role != "title" and subject is not None and any(a.mention is not None for a in atts):
             mention, mode = subject, "np"
         r = add(q.qs, q.qe, "direct", None, mention, mode)
         if r is not None:
             r.chain = q.chain
-            r.repeat = text[q.qs:q.qe] if fragment or role in ("title", "standfirst") else ""  # type: ignore
-            quote_rows[id(q)] = r
+            r.repeat = text[q.qs:q.qe] if fragment or role in ("title", "standfirst") else ""
 
 
 def _mark_attribution(toks: list[_Tok], m: int, lex: _Lexicon) -> tuple[_NP, int] | None:
@@ -1365,7 +1357,6 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
 
 # --------------------------------------------------------------------------- speakers across the article
 
-_NAME_NEAR = re.compile(r"(?:\b(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|abu|[A-Z]\.)\s+){1,5}")
 
 
 def _slug(s: str) -> str:
@@ -1395,8 +1386,7 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
     return best
 
 
-def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], quotes: list[_Quote],
-             quote_rows: dict, lex: _Lexicon) -> list[dict]:
+def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon) -> list[dict]:
     """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows."""
     rows.sort(key=lambda r: (r.start, r.end))
     mentions.sort(key=lambda m: m.start)
@@ -1485,8 +1475,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
     out = []
     for n, r in enumerate(rows):
         m = r.mention
-        if m is None and getattr(r, "repeat", ""):
-            words = getattr(r, "repeat").rstrip(" .,;:!?")
+        if m is None and r.repeat:
+            words = r.repeat.rstrip(" .,;:!?")
             for o in rows:
                 if o is not r and o.mention is not None and words in text[o.start:o.end]:
                     m = o.mention
@@ -1589,13 +1579,6 @@ def _finish(doc_id: str, text: str, r: _Row, m: _Mention | None, fin: _Mention |
 
 
 # --------------------------------------------------------------------------- public API
-
-def extract_text(doc_id: str, text: str, paragraphs: list[tuple[int, int, int, str]],
-                 sentences: list[tuple[int, int, int, int]]) -> list[dict]:
-    """Return the quotation rows of one article from its paragraphs ``(para_id, start, end, role)`` and
-    sentences ``(sent_id, para_id, start, end)`` (offsets into ``text``)."""
-    return _doc_rows(doc_id, text, list(paragraphs), list(sentences), _lex())
-
 
 def speaker_id_links(ids: Iterable[str]) -> dict[str, str]:
     """Return {shorter id: longest id} for person ids that share first and last name across articles
