@@ -78,10 +78,8 @@ def _outlets() -> tuple[dict, list, re.Pattern]:
     return alias_to_name, evidence, re.compile(rf"^(?:{alt})$")
 
 
-@lru_cache(maxsize=1)
-def sentence_tokenizer():
-    """Return a Punkt sentence splitter built from explicit parameters (no downloaded model)."""
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+def _punkt_parameters():
+    from nltk.tokenize.punkt import PunktParameters
 
     params = PunktParameters()
     abbrevs = set()
@@ -91,7 +89,117 @@ def sentence_tokenizer():
             abbrevs.add(line.lower())
     abbrevs.update("abcdefghijklmnopqrstuvwxyz")
     params.abbrev_types = abbrevs
-    return PunktSentenceTokenizer(params)
+    return params
+
+
+@lru_cache(maxsize=1)
+def sentence_tokenizer():
+    """Return a Punkt sentence splitter built from explicit parameters (no downloaded model)."""
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    return PunktSentenceTokenizer(_punkt_parameters())
+
+
+def _engine(pattern):
+    """Return the compiled pattern NLTK itself matches with (NLTK >= 3.9.3 wraps it to add a time limit)."""
+    return getattr(pattern, "_rx", pattern)
+
+
+class FastPunkt:
+    """NLTK's Punkt sentence boundaries (``span_tokenize``) for parameters that hold abbreviations only.
+
+    With no collocations, sentence starters or orthographic context, Punkt's decision at a candidate
+    boundary reduces to the first-pass annotation of the word before it and the initial/number rule
+    of the second pass; this class makes exactly those decisions with the same regular expressions,
+    without building a token object per word. ``tests/test_parse.py`` checks it against NLTK.
+    """
+
+    def __init__(self, params):
+        from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, PunktToken
+
+        if params.collocations or params.sent_starters or params.ortho_context:
+            raise ValueError("FastPunkt covers parameters with abbreviations only")
+        lang = PunktLanguageVars()
+        self.abbrevs = frozenset(params.abbrev_types)
+        self.sent_end = tuple(lang.sent_end_chars)
+        self.punctuation = tuple(PunktSentenceTokenizer.PUNCTUATION)
+        self.period_context = _engine(lang.period_context_re())
+        self.words = _engine(lang._word_tokenizer_re())
+        self.realign = _engine(lang.re_boundary_realignment)
+        self.numeric = _engine(PunktToken._RE_NUMERIC)
+        self.initial = _engine(PunktToken._RE_INITIAL)
+        self.ellipsis = _engine(PunktToken._RE_ELLIPSIS)
+
+    def _breaks_after(self, tok: str, nxt: str) -> bool:
+        """Return True when Punkt marks ``tok`` (followed by ``nxt``) as a sentence break."""
+        if tok not in self.sent_end:
+            if self.ellipsis.match(tok) or not tok.endswith(".") or tok.endswith(".."):
+                return False
+            low = tok[:-1].lower()
+            if low in self.abbrevs or low.split("-")[-1] in self.abbrevs:
+                return False
+        if not tok.endswith("."):
+            return True
+        typ = self.numeric.sub("##number##", tok.lower())
+        if len(typ) > 1 and typ[-1] == ".":
+            typ = typ[:-1]
+        initial = self.initial.match(tok) is not None
+        if initial or typ == "##number##":
+            if nxt in self.punctuation or nxt[0].islower():
+                return False
+            if initial and nxt[0].isupper():
+                return False
+        return True
+
+    def _contains_break(self, context: str) -> bool:
+        toks = []
+        for line in context.split("\n"):
+            if line.strip():
+                toks.extend(self.words.findall(line))
+        return any(self._breaks_after(toks[i], toks[i + 1]) for i in range(len(toks) - 1))
+
+    def _contexts(self, text: str):
+        prev_start = prev_stop = 0
+        prev = None
+        for match in self.period_context.finditer(text):
+            before = text[prev_stop:match.start()]
+            last_ws = max(before.rfind(c) for c in " \t\n\r\x0b\x0c")
+            word_start = last_ws + prev_stop + 1 if last_ws > 0 else prev_start
+            if prev is not None and prev_stop <= word_start:
+                yield prev, text[prev_start:prev_stop] + prev.group() + prev.group("after_tok")
+            prev, prev_start, prev_stop = match, word_start, match.start()
+        if prev is not None:
+            yield prev, text[prev_start:prev_stop] + prev.group() + prev.group("after_tok")
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        """Return the (start, end) spans NLTK's ``PunktSentenceTokenizer.span_tokenize`` gives."""
+        slices = []
+        last = 0
+        for match, context in self._contexts(text):
+            if self._contains_break(context):
+                slices.append((last, match.end()))
+                last = match.start("next_tok") if match.group("next_tok") else match.end()
+        slices.append((last, len(text.rstrip())))
+        out = []
+        realign = 0
+        for i, (s1, e1) in enumerate(slices):
+            s1 += realign
+            if i + 1 < len(slices):
+                s2, e2 = slices[i + 1]
+                m = self.realign.match(text[s2:e2])
+                if m:
+                    out.append((s1, s2 + len(m.group(0).rstrip())))
+                    realign = m.end()
+                    continue
+                realign = 0
+            if text[s1:e1]:
+                out.append((s1, e1))
+        return out
+
+
+@lru_cache(maxsize=1)
+def _fast_punkt() -> FastPunkt:
+    return FastPunkt(_punkt_parameters())
 
 
 # --------------------------------------------------------------------------- sentences and tokens
@@ -103,7 +211,7 @@ _ABBR_FOLLOWED_BY_NUMBER = re.compile(r"\b(?:No|Nos|Vol|Art|p|pp)\.\s*$")
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences of ``text``, shifted by ``offset``."""
     spans = []
-    for s, e in sentence_tokenizer().span_tokenize(text):
+    for s, e in _fast_punkt().span_tokenize(text):
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
@@ -129,7 +237,7 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
 
 def count_words(text: str) -> int:
     """Return the number of word tokens in ``text``."""
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 # --------------------------------------------------------------------------- dates
@@ -154,6 +262,36 @@ DATE_RE = re.compile(
     rf"|(?P<yr>\b(?P<y6>{_YEAR_RE})\b)"
 )
 
+# Every alternative of DATE_RE holds a month, a weekday or a year and spans a few words, so
+# ``_date_matches`` tries DATE_RE only in a window of words around those anchors (same matches as
+# ``DATE_RE.finditer``, several times faster; tests/test_parse.py checks that they agree).
+_DATE_ANCHOR = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+                          r"|19[5-9]\d|20[0-4]\d")
+_WORDS_BEFORE = re.compile(r"\S*(?:\s+\S+){0,5}")  # matched on the reversed text before an anchor
+_WORDS_AFTER = re.compile(r"\S*(?:\s+\S+){0,7}")
+_WINDOW_CHARS = 240
+
+
+def _date_matches(text: str):
+    """Yield the matches of ``DATE_RE.finditer(text)``, trying DATE_RE only around month, weekday and year anchors."""
+    pos, n = 0, len(text)
+    for anchor in _DATE_ANCHOR.finditer(text):
+        at = anchor.start()
+        if at < pos:
+            continue
+        seg_lo = max(pos, at - _WINDOW_CHARS)
+        back = _WORDS_BEFORE.match(text[seg_lo:at][::-1]).end()
+        lo = pos if (back == at - seg_lo and seg_lo > pos) else at - back
+        seg_hi = min(n, at + _WINDOW_CHARS)
+        ahead = _WORDS_AFTER.match(text, at, seg_hi).end()
+        hi = n if (ahead == seg_hi and seg_hi < n) else ahead
+        m = DATE_RE.search(text, lo, hi)
+        if m is not None and m.start() <= at:
+            yield m
+            pos = m.end()
+        else:
+            pos = at + 1  # no date starts at or before this anchor
+
 
 def _month(s: str) -> int:
     s = s.lower().rstrip(".")
@@ -169,7 +307,7 @@ def find_dates(text: str, published: str = "", exact: bool = True) -> list[dict]
     pub = _iso_date(published)
     out = []
     exact_pub = pub if exact else None
-    for m in DATE_RE.finditer(text):
+    for m in _date_matches(text):
         g = m.groupdict()
         qualifier = ""
         if g["mdy"] or g["dmy"]:

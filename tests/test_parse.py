@@ -223,3 +223,34 @@ def test_parsing_newsy_fragments_never_raises(parts):
     out = parse_article("f", text)
     for row in out["sentences"]:
         assert text[row["start"]:row["end"]] == row["text"]
+
+
+# --------------------------------------------------------------------------- the fast paths agree with the slow ones
+
+_SENTENCE_BITS = ["Brig. Gen. James F. Glynn", " said.", " He ", "U.S.", "U.K.", "No. 2", "12.", "5.5", " e.g. ", "…",
+                  "...", "?", "!", "“", "”", "‘", "’", "\"", "(", ")", " ", "  ", "\n", "\t", "a.", "Mr.", "the",
+                  "ISIS", "--", "-", ",", ";", ":", "2017.", "J.", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(_SENTENCE_BITS), max_size=40).map("".join),
+                 st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)))
+def test_fast_punkt_gives_nltk_punkt_boundaries(text):
+    from corelib.parse import _fast_punkt, sentence_tokenizer
+
+    assert _fast_punkt().span_tokenize(text) == list(sentence_tokenizer().span_tokenize(text))
+
+
+_DATE_BITS = ["May", "March", "Mayor", "Sunni", "Monday", "Mondays", "on", "last", "in", "of", "during", "the",
+              "beginning", "end", "early", "mid-", "mid-March", "12", "3rd", "31st", "2017", "1999", "2017,", "12,",
+              "Sept.", "Dec.", "DecMay", "x", ",", ".", "“"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_DATE_BITS), st.sampled_from([" ", "  ", "\n", "", ", ", "\u00a0"])),
+                max_size=30).map(lambda parts: "".join(a + b for a, b in parts)))
+def test_anchored_date_search_finds_what_the_full_scan_finds(text):
+    from corelib.parse import DATE_RE, _date_matches
+
+    assert [(m.span(), m.groupdict()) for m in _date_matches(text)] == \
+        [(m.span(), m.groupdict()) for m in DATE_RE.finditer(text)]
