@@ -6,16 +6,19 @@ Dask cluster (``engine="dask"``):
 
 1. ``chunk_signatures``: the duplicate signature of every text. This process feeds them, in corpus
    order, to one ``corpus.DuplicateIndex`` (signatures only, never texts), so ``duplicate_of``
-   is the same as ``load_corpus`` gives on the whole corpus.
-2. ``process_chunk``: parse the chunk and run every stage of the registry on it, each a function
-   of the parsed chunk (plus the tables of earlier stages) returning DataFrames; every table is
-   written as one partition ``OUT/<table>/part-<chunk>.parquet``, sorted by ``doc_id``, ``start``, ``end``.
+   is what ``load_corpus`` gives on the whole corpus, before any stage looks at it.
+2. ``process_chunk``: parse the chunk and run every per-chunk stage of the registry on it, each a
+   function of the parsed chunk (plus the tables of earlier stages) returning DataFrames; every
+   table is written as one partition ``OUT/<table>/part-<chunk>.parquet``, sorted by doc_id, start, end.
 
-Stages fitted on the corpus (topic models) are fitted on a seeded sample of the articles once the
-first pass is written, then applied to every partition in parallel. The output folder is a set of
-partitioned Parquet datasets that ``pandas.read_parquet(OUT/table)``, DuckDB
-(``read_parquet('OUT/table/*.parquet')``) and ``dask.dataframe.read_parquet`` read directly, plus
-``manifest.json``. The results do not depend on ``chunk_size``, ``jobs`` or the engine.
+Then, in registry order, the corpus-level steps: ``finalize`` hooks that need every chunk (one
+``speaker_id`` per person across the corpus, stance per speaker), ``sample`` stages that summarise
+a seeded sample of the articles (keyness by outlet), and ``model`` stages fitted on that sample
+and then applied, in parallel, to fixed groups of ``MODEL_GROUP`` consecutive articles (topics).
+
+The output folder holds one partitioned Parquet dataset per table, which ``pandas.read_parquet``,
+DuckDB (``read_parquet('OUT/quotes/*.parquet')``) and ``dask.dataframe.read_parquet`` read
+directly, and ``manifest.json``. The results do not depend on ``chunk_size``, ``jobs`` or the engine.
 """
 from __future__ import annotations
 
@@ -25,12 +28,14 @@ import importlib
 import importlib.util
 import json
 import os
+import pickle
 import resource
 import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -38,25 +43,38 @@ import pandas as pd
 
 from corelib.corpus import (DEFAULT_MAX_BYTES, CorpusError, DuplicateIndex, _Read, corpus_from_records,
                             duplicate_signature, iter_documents, read_metadata)
-from corelib.parse import Parsed, parse_documents
+from corelib.parse import (ARTICLE_COLUMNS, DATE_COLUMNS, PARAGRAPH_COLUMNS, REJECT_COLUMNS, SENTENCE_COLUMNS,
+                           Parsed, parse_documents)
 from corelib.tables import flatten
 
 DEFAULT_CHUNK_SIZE = 500
+DEFAULT_SAMPLE = 20000   # articles in the seeded sample that sample and model stages are fitted on
+MODEL_GROUP = 2000       # consecutive articles (in corpus order) a fitted model is applied to at once
 SORT_KEYS = ("doc_id", "start", "end")
 MANIFEST = "manifest.json"
 ENGINES = ("local", "dask")
+KINDS = ("chunk", "sample", "model")
+PARSE_TABLES = {"articles": ARTICLE_COLUMNS, "paragraphs": PARAGRAPH_COLUMNS, "sentences": SENTENCE_COLUMNS,
+                "dates": DATE_COLUMNS}
 
 
 # --------------------------------------------------------------------------- stage registry
 
 @dataclass(frozen=True)
 class Stage:
-    """One pipeline step: ``run(parsed, tables, options) -> {table name: DataFrame}`` on a parsed chunk.
+    """One pipeline step and the library function it calls (``module.attr``: the stage is available
+    only when that module exists and exposes it).
 
-    ``module``/``attr`` name the library function the stage calls; the stage is available only
-    when that module exists and exposes it. ``needs`` are the stages whose tables ``run`` reads
-    (from ``tables``). ``kind`` is ``"chunk"`` (per chunk) or ``"model"`` (``fit`` on a sample of
-    the corpus once, then ``run`` per partition with the fitted model in ``options["model"]``).
+    ``kind`` says when ``run`` is called:
+
+    - ``"chunk"``: ``run(parsed, tables, options) -> {table: DataFrame}`` on every chunk, where
+      ``tables`` holds the tables of earlier stages for the same chunk (``needs`` names those stages);
+    - ``"sample"``: ``run(sample, {}, options)`` once, on a ``Parsed`` seeded sample of the articles;
+    - ``"model"``: ``fit(sample, options) -> model`` once, then ``run(group, {}, {..., "model": model})``
+      on fixed groups of consecutive articles (independent of the chunking), in parallel.
+
+    ``finalize(out, options) -> {table: rows}`` runs once after every chunk is written, for the
+    parts of a stage that need the whole corpus.
     """
 
     name: str
@@ -66,7 +84,8 @@ class Stage:
     tables: tuple[str, ...]
     needs: tuple[str, ...] = ()
     kind: str = "chunk"
-    fit: Callable[[pd.DataFrame, dict], object] | None = None
+    fit: Callable[[Parsed, dict], object] | None = None
+    finalize: Callable[[Path, dict], dict] | None = None
     help: str = ""
 
     def available(self) -> bool:
@@ -84,23 +103,114 @@ def _run_parse(parsed: Parsed, tables: dict, options: dict) -> dict:
             "dates": parsed.dates}
 
 
+def _run_quotes(parsed: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import quotes
+
+    return {"quotes": quotes.extract(parsed)}
+
+
+def _link_speakers(out: Path, options: dict) -> dict:
+    """One speaker_id per person across the corpus (quotes links variants of a name only within a chunk)."""
+    from corelib import quotes
+
+    ids = set()
+    tables = [t for t in ("quotes", "stance_quotes") if (out / t).is_dir()]
+    for table in tables:
+        for part in _partitions(out, table):
+            ids.update(i for i in pd.read_parquet(part, columns=["speaker_id"])["speaker_id"].dropna() if i)
+    rows = [{"speaker_id": i} for i in sorted(ids)]
+    quotes._link_person_ids(rows)
+    mapping = {i: r["speaker_id"] for i, r in zip(sorted(ids), rows) if r["speaker_id"] != i}
+    if mapping:
+        for table in tables:
+            for part in _partitions(out, table):
+                df = pd.read_parquet(part)
+                if df["speaker_id"].isin(list(mapping)).any():
+                    df["speaker_id"] = df["speaker_id"].map(lambda i: mapping.get(i, i))
+                    _write_parquet(df, part, _json_columns(part))
+    return {}
+
+
+def _run_entities(parsed: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import actors
+
+    return {"entities": actors.extract(parsed)}
+
+
+def _run_events(parsed: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import events
+
+    return {"events": events.extract(parsed, mentions=tables.get("entities"))}
+
+
+def _run_stance(parsed: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import stance
+
+    target = options.get("target") or stance.DEFAULT_TARGET
+    sentences = stance.tag_sentences(parsed, target)
+    quotes = stance.tag_quotes(parsed, tables["quotes"], target)
+    return {"stance_sentences": sentences, "stance_quotes": quotes,
+            "stance_articles": stance.tag_articles(parsed, sentences, quotes, target)}
+
+
+def _stance_speakers(out: Path, options: dict) -> dict:
+    """Stance per speaker over all their quotations in the corpus."""
+    from corelib import stance
+
+    quotes = read_table(out, "stance_quotes")
+    speakers = stance.tag_speakers(quotes, options.get("target") or stance.DEFAULT_TARGET)
+    write_partition(speakers, out, "stance_speakers", 0)
+    return {"stance_speakers": len(speakers)}
+
+
+def _run_keywords(sample: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import keywords
+
+    by = options.get("by", "outlet")
+    top = int(options.get("keywords_top", 20))
+    return {"group_terms": keywords.top_terms(sample, by=by, top=top),
+            "keyness": keywords.keyness_by_group(sample, by=by, top=top)}
+
+
+def _fit_topics(sample: Parsed, options: dict):
+    from corelib import topics
+
+    return topics.fit_topics(sample, k=options.get("topics_k", 10), random_state=int(options.get("seed", 0)))
+
+
+def _run_topics(group: Parsed, tables: dict, options: dict) -> dict:
+    from corelib import topics
+
+    model = options["model"]
+    paragraphs = model.transform(group)
+    return {"paragraph_topics": paragraphs,
+            "document_topics": topics.document_topics(model, paragraphs=paragraphs, parsed=group)}
+
+
+def _topic_terms(model) -> pd.DataFrame:
+    from corelib import topics
+
+    return topics.top_terms_table(model)
+
+
 STAGES: list[Stage] = [
-    Stage("parse", "corelib.parse", "parse_documents", _run_parse,
-          ("articles", "paragraphs", "sentences", "dates"),
+    Stage("parse", "corelib.parse", "parse_documents", _run_parse, tuple(PARSE_TABLES),
           help="articles, paragraphs, sentences and date mentions (always run)"),
+    Stage("quotes", "corelib.quotes", "extract", _run_quotes, ("quotes",), finalize=_link_speakers,
+          help="quotations and their speakers"),
+    Stage("entities", "corelib.actors", "extract", _run_entities, ("entities",),
+          help="mentions of actors and places"),
+    Stage("events", "corelib.events", "extract", _run_events, ("events",), needs=("entities",),
+          help="attacks, operations and casualties"),
+    Stage("stance", "corelib.stance", "tag_articles", _run_stance,
+          ("stance_sentences", "stance_quotes", "stance_articles", "stance_speakers"), needs=("quotes",),
+          finalize=_stance_speakers, help="stance per sentence, quotation, article and speaker"),
+    Stage("keywords", "corelib.keywords", "keyness_by_group", _run_keywords, ("group_terms", "keyness"),
+          kind="sample", help="key terms and keyness by outlet, on the seeded sample"),
+    Stage("topics", "corelib.topics", "fit_topics", _run_topics,
+          ("topic_terms", "paragraph_topics", "document_topics"), kind="model", fit=_fit_topics,
+          help="topic model fitted on the seeded sample, applied to every paragraph"),
 ]
-
-
-def register(stage: Stage) -> None:
-    """Add a stage to the registry (after the stages it needs), replacing one of the same name."""
-    names = [s.name for s in STAGES]
-    if stage.name in names:
-        STAGES[names.index(stage.name)] = stage
-        return
-    missing = [n for n in stage.needs if n not in names]
-    if missing:
-        raise ValueError(f"stage '{stage.name}' needs stages {missing}, which are not registered")
-    STAGES.append(stage)
 
 
 def stage_names(available_only: bool = True) -> list[str]:
@@ -112,7 +222,7 @@ def resolve_stages(names: Iterable[str] | None = None) -> list[Stage]:
     """Return the stages to run, in registry order, with the stages they need; all available ones by default."""
     by_name = {s.name: s for s in STAGES}
     if names is None:
-        return [s for s in STAGES if s.available()]
+        names = [s.name for s in STAGES if s.available() and all(by_name[n].available() for n in s.needs)]
     wanted = set()
     todo = list(names) + ["parse"]
     while todo:
@@ -128,7 +238,10 @@ def resolve_stages(names: Iterable[str] | None = None) -> list[Stage]:
     return [s for s in STAGES if s.name in wanted]
 
 
-# --------------------------------------------------------------------------- tables
+# --------------------------------------------------------------------------- tables on disk
+
+JSON_KEY = b"corelib.json_columns"
+
 
 def sort_table(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` sorted by doc_id, start, end (those present; stable), with a fresh index."""
@@ -138,30 +251,46 @@ def sort_table(df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _arrow_table(df: pd.DataFrame):
+def _write_parquet(df: pd.DataFrame, path: Path, json_columns: Iterable[str] = ()) -> list[str]:
+    """Write ``df`` (list/dict cells as JSON text, noted in the schema metadata); return the JSON columns."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    df = flatten(df)
+    flat = flatten(df)
+    encoded = sorted(set(json_columns) | {c for c in df.columns if df[c].dtype == object and
+                                          df[c].map(lambda v: isinstance(v, (list, tuple, dict))).any()})
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        table = pa.Table.from_pandas(flat, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # a column mixing types (numbers and text) is written as text rather than failing the batch
-        fixed = df.copy()
-        for col in fixed.columns:
-            if fixed[col].dtype == object:
-                fixed[col] = fixed[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-        return pa.Table.from_pandas(fixed, preserve_index=False)
+        # a column mixing numbers and text is written as text rather than failing the batch
+        for col in flat.columns:
+            if flat[col].dtype == object:
+                flat[col] = flat[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        table = pa.Table.from_pandas(flat, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[JSON_KEY] = json.dumps(encoded).encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    return encoded
+
+
+def _json_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(JSON_KEY, b"[]"))
 
 
 def write_partition(df: pd.DataFrame, out: str | Path, table: str, index: int) -> Path:
     """Write one sorted partition ``out/table/part-<index>.parquet`` and return its path."""
-    import pyarrow.parquet as pq
-
     folder = Path(out) / table
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"part-{index:05d}.parquet"
-    pq.write_table(_arrow_table(sort_table(df)), path)
+    _write_parquet(sort_table(df), path)
     return path
+
+
+def _partitions(out: str | Path, table: str) -> list[Path]:
+    return sorted((Path(out) / table).glob("part-*.parquet"))
 
 
 def unify_partitions(folder: str | Path) -> None:
@@ -178,22 +307,62 @@ def unify_partitions(folder: str | Path) -> None:
         target = pa.unify_schemas(bare, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         target = pa.schema([pa.field(f.name, pa.string()) for f in bare[0]])
+    encoded = sorted({c for f in files for c in _json_columns(f)})
     for path, schema, plain in zip(files, schemas, bare):
-        if plain.equals(target):
+        if plain.equals(target) and _json_columns(path) == encoded:
             continue
         table = pq.read_table(path)
         columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
                    else pa.nulls(len(table), f.type) for f in target]
-        pq.write_table(pa.Table.from_arrays(columns, schema=target.with_metadata(schema.metadata)), path)
+        meta = dict(schema.metadata or {})
+        meta[JSON_KEY] = json.dumps(encoded).encode("utf-8")
+        pq.write_table(pa.Table.from_arrays(columns, schema=target.with_metadata(meta)), path)
 
 
-def read_table(out: str | Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Return a table of a pipeline output folder as one DataFrame (partitions in chunk order)."""
-    folder = Path(out) / table
-    files = sorted(folder.glob("part-*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"no table '{table}' in {out} (expected {folder}/part-*.parquet)")
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+def _unify_all(out: Path) -> None:
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        unify_partitions(folder)
+
+
+def read_table(out: str | Path, table: str, columns: list[str] | None = None, decode: bool = True,
+               partitions: Iterable[int] | None = None) -> pd.DataFrame:
+    """Return a table of a pipeline output folder as one DataFrame (partitions in chunk order).
+
+    ``decode`` turns the JSON text of list/dict columns back into lists and dicts.
+    """
+    files = _partitions(out, table)
+    if partitions is not None:
+        wanted = {f"part-{i:05d}.parquet" for i in partitions}
+        files = [f for f in files if f.name in wanted]
+    if not files and partitions is None:
+        raise FileNotFoundError(f"no table '{table}' in {out} (expected {Path(out) / table}/part-*.parquet)")
+    frames = [pd.read_parquet(f, columns=columns) for f in files]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns or [])
+    if decode and files:
+        for col in _json_columns(files[0]):
+            if col in df.columns:
+                df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return df
+
+
+def load_parsed(out: str | Path, doc_ids: Iterable[str] | None = None,
+                partitions: Iterable[int] | None = None) -> Parsed:
+    """Return a ``Parsed`` rebuilt from a pipeline output (all articles, or only ``doc_ids``), sorted by doc_id.
+
+    Partitions are read one at a time, so a sample of a large output needs memory for the sample only.
+    """
+    keep = None if doc_ids is None else set(doc_ids)
+    parts = sorted(set(partitions)) if partitions is not None else \
+        [int(p.stem.split("-")[1]) for p in _partitions(out, "articles")]
+    frames = {}
+    for table, columns in PARSE_TABLES.items():
+        pieces = []
+        for i in parts:
+            df = read_table(out, table, partitions=[i])
+            pieces.append(df if keep is None else df[df["doc_id"].isin(keep)])
+        df = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
+        frames[table] = sort_table(df) if len(df) else pd.DataFrame(columns=columns)
+    return Parsed(rejects=pd.DataFrame(columns=REJECT_COLUMNS), **frames)
 
 
 # --------------------------------------------------------------------------- one chunk (runs in workers)
@@ -214,15 +383,14 @@ class ChunkTask:
 
 @dataclass
 class ChunkResult:
-    """What a worker reports back: rows per table, seconds per stage, its peak memory."""
+    """What a worker reports back: rows per table, seconds per stage, its peak memory, the articles in order."""
 
     index: int
     n_records: int
-    n_articles: int
     rows: dict
     seconds: dict
     peak_rss_mb: float
-    doc_ids: list
+    positions: list  # (position of the record in the chunk, doc_id) of every article
 
 
 def peak_rss_mb() -> float:
@@ -255,10 +423,8 @@ def _subset(parsed: Parsed, tables: dict, doc_ids: list[str]) -> tuple[Parsed, d
 
 
 def run_stage(stage: Stage, parsed: Parsed, tables: dict, options: dict) -> tuple[dict, list[dict]]:
-    """Run one stage on a parsed chunk; an article that makes it fail is rejected, the others go on.
-
-    Returns (tables, reject rows).
-    """
+    """Run a stage on a parsed chunk; if it fails, run it article by article: the article that makes it
+    fail is rejected with the reason, the others go on. Returns (tables, reject rows)."""
     try:
         return stage.run(parsed, tables, options), []
     except Exception:
@@ -274,16 +440,12 @@ def run_stage(stage: Stage, parsed: Parsed, tables: dict, options: dict) -> tupl
             bad.append({"doc_id": doc_id, "source": sources.get(doc_id, ""),
                         "reason": f"{stage.name} error: {type(exc).__name__}: {exc}"})
     if not parts:
-        empty, _ = _subset(parsed, tables, [])
-        try:
-            return stage.run(empty, {k: v.iloc[0:0] for k, v in tables.items()}, options), bad
-        except Exception:
-            return {t: pd.DataFrame({"doc_id": pd.Series(dtype=str)}) for t in stage.tables}, bad
+        return {t: pd.DataFrame({"doc_id": pd.Series(dtype=str)}) for t in stage.tables}, bad
     return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}, bad
 
 
 def process_chunk(task: ChunkTask) -> ChunkResult:
-    """Parse one chunk, run its stages and write one partition per table; return a summary."""
+    """Parse one chunk, run its per-chunk stages and write one partition per table; return a summary."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     corpus = corpus_from_records(task.records, Path(task.root), duplicates=False, metadata=task.metadata)
@@ -304,7 +466,7 @@ def process_chunk(task: ChunkTask) -> ChunkResult:
         produced, bad = run_stage(stage, parsed, tables, task.options)
         tables.update(produced)
         if bad:
-            rejects.append(pd.DataFrame(bad, columns=["doc_id", "source", "reason"]))
+            rejects.append(pd.DataFrame(bad, columns=REJECT_COLUMNS))
         seconds[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     tables["rejects"] = pd.concat(rejects, ignore_index=True)
@@ -313,9 +475,31 @@ def process_chunk(task: ChunkTask) -> ChunkResult:
         write_partition(df, task.out, name, task.index)
         rows[name] = len(df)
     seconds["write"] = time.perf_counter() - t0
-    return ChunkResult(index=task.index, n_records=len(task.records), n_articles=len(parsed.articles),
-                       rows=rows, seconds=seconds, peak_rss_mb=peak_rss_mb(),
-                       doc_ids=list(parsed.articles["doc_id"]))
+    parsed_ids = set(parsed.articles["doc_id"])
+    position = {r.doc_id: i for i, r in enumerate(task.records) if r.text is not None}
+    return ChunkResult(index=task.index, n_records=len(task.records), rows=rows, seconds=seconds,
+                       peak_rss_mb=peak_rss_mb(),
+                       positions=[(position[d], d) for d in corpus.docs["doc_id"] if d in parsed_ids])
+
+
+@lru_cache(maxsize=4)
+def _load_model(path: str, stamp: float):
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def apply_model(stage_name: str, model_path: str, group: int, doc_ids: list[str], partitions: list[int],
+                out: str, options: dict) -> dict[str, int]:
+    """Apply a fitted model stage to one group of articles read back from ``out``; write its tables."""
+    stage = {s.name: s for s in STAGES}[stage_name]
+    model = _load_model(model_path, os.path.getmtime(model_path))
+    parsed = load_parsed(out, doc_ids=doc_ids, partitions=partitions)
+    produced, _ = run_stage(stage, parsed, {}, {**options, "model": model})
+    rows = {}
+    for name, df in produced.items():
+        write_partition(df, out, name, group)
+        rows[name] = len(df)
+    return rows
 
 
 # --------------------------------------------------------------------------- engines
@@ -335,8 +519,23 @@ class _InProcess:
         pass
 
 
+class _LocalPool:
+    """Worker processes on this machine (spawned, so nothing depends on fork)."""
+
+    def __init__(self, jobs: int):
+        import multiprocessing
+
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, fn, *args) -> Future:
+        return self.pool.submit(fn, *args)
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
 class _DaskEngine:
-    """Runs tasks on a Dask cluster: an existing one (``scheduler`` address) or a local one."""
+    """Tasks on a Dask cluster: an existing one (``scheduler`` address) or a local cluster of processes."""
 
     def __init__(self, scheduler: str | None, jobs: int):
         try:
@@ -356,7 +555,7 @@ class _DaskEngine:
 
     def submit(self, fn, *args):
         self.n += 1
-        return self.client.submit(fn, *args, pure=False, key=f"corelib-{fn.__name__}-{self.n}-{os.getpid()}")
+        return self.client.submit(fn, *args, pure=False, key=f"corelib-{fn.__name__}-{os.getpid()}-{self.n}")
 
     def close(self) -> None:
         self.client.close()
@@ -371,18 +570,14 @@ def _engine(engine: str, jobs: int, scheduler: str | None):
         return _DaskEngine(scheduler, jobs)
     if scheduler:
         raise ValueError("--scheduler needs --engine dask")
-    if jobs == 1:
-        return _InProcess()
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return _InProcess() if jobs == 1 else _LocalPool(jobs)
 
 
 # --------------------------------------------------------------------------- the run
 
 @dataclass
 class RunSummary:
-    """What a run did: documents, tables and their rows, timings and peak memory (also in manifest.json)."""
+    """What a run did: documents, rows per table, seconds per stage, peak memory (also in manifest.json)."""
 
     out: str
     documents: int = 0
@@ -392,6 +587,7 @@ class RunSummary:
     seconds: dict = field(default_factory=dict)
     peak_rss_mb: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Return the summary as plain JSON-ready data."""
@@ -428,9 +624,7 @@ class _MetadataLookup:
 
     def for_chunk(self, records: list[_Read]) -> pd.DataFrame | None:
         """Return the rows for these records (plus the first row, so the columns are always joined)."""
-        if self.meta is None:
-            return None
-        if not len(self.meta):
+        if self.meta is None or not len(self.meta):
             return self.meta
         wanted = {0}
         for r in records:
@@ -445,9 +639,7 @@ def _count_inputs(path: Path) -> int | None:
 
     if path.is_dir():
         files = [p for p in _iter_files(path) if p.name != METADATA_NAME]
-        if any(p.suffix.lower() in TABLE_SUFFIXES for p in files):
-            return None
-        return len(files)
+        return None if any(p.suffix.lower() in TABLE_SUFFIXES for p in files) else len(files)
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
@@ -461,8 +653,15 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
             raise ValueError(f"{out} already holds pipeline output: pass overwrite=True (--overwrite) to replace it")
         for part in out.glob("*/part-*.parquet"):
             part.unlink()
+        for model in out.glob("models/*.pkl"):
+            model.unlink()
         (out / MANIFEST).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _add(counter: dict, items: dict) -> None:
+    for k, v in items.items():
+        counter[k] = counter.get(k, 0) + v
 
 
 def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None, jobs: int = 1,
@@ -472,7 +671,9 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
     """Run the stages over a corpus in chunks and write partitioned Parquet tables to ``out``; return a summary.
 
     ``jobs`` worker processes (0: all cores); ``engine="dask"`` runs on the Dask cluster at
-    ``scheduler`` or on a local cluster of ``jobs`` worker processes.
+    ``scheduler`` or on a local cluster of ``jobs`` worker processes. ``options``: ``target``
+    (stance codebook), ``seed``, ``sample`` (articles for sample and model stages, default
+    ``DEFAULT_SAMPLE``), ``by`` (group column for keywords, default outlet), ``topics_k``.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -484,27 +685,62 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
         raise CorpusError(f"corpus path does not exist: {path}")
     chosen = resolve_stages(stages)
     names = tuple(s.name for s in chosen)
-    options = dict(options or {})
+    options = {"seed": 0, "sample": DEFAULT_SAMPLE, **(options or {})}
     _prepare_out(out, overwrite)
     summary = RunSummary(out=str(out), options={"stages": list(names), "jobs": jobs, "chunk_size": chunk_size,
                                                 "engine": engine, "scheduler": scheduler or "",
                                                 "corpus": str(path), **_jsonable(options)})
     started = time.perf_counter()
-    meta = _MetadataLookup(path)
-    index = DuplicateIndex()
-    worker_seconds: dict[str, float] = {}
-    worker_peak = 0.0
-    window = 2 * jobs + 1
+    seconds: dict[str, float] = {}
+    peaks = {"worker": 0.0}
+    positions: list[tuple[int, str, int]] = []
     pool = _engine(engine, jobs, scheduler)
     try:
-        from tqdm.auto import tqdm
+        for res in _first_pass(pool, path, out, names, options, jobs, chunk_size, max_bytes, text_column, progress):
+            summary.chunks += 1
+            summary.documents += res.n_records
+            summary.articles += len(res.positions)
+            _add(summary.tables, res.rows)
+            _add(seconds, res.seconds)
+            peaks["worker"] = max(peaks["worker"], res.peak_rss_mb)
+            positions.extend((res.index * chunk_size + i, d, res.index) for i, d in res.positions)
+        _unify_all(out)
+        for stage in chosen:
+            t0 = time.perf_counter()
+            try:
+                if stage.finalize is not None:
+                    _add(summary.tables, stage.finalize(out, options))
+                if stage.kind in ("sample", "model") and summary.articles:
+                    _add(summary.tables, _corpus_stage(stage, pool, out, options, positions))
+            except Exception as exc:  # a corpus-level step that fails is reported, the tables stay
+                summary.notes.append(f"{stage.name}: not completed: {type(exc).__name__}: {exc}")
+            if stage.finalize is not None or stage.kind != "chunk":
+                _unify_all(out)
+                seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - t0
+    finally:
+        pool.close()
+    summary.seconds = {"total": round(time.perf_counter() - started, 3),
+                       **{k: round(v, 3) for k, v in sorted(seconds.items())}}
+    summary.peak_rss_mb = {"main": peak_rss_mb(), "worker": peaks["worker"] if not isinstance(pool, _InProcess) else 0.0}
+    _write_manifest(out, summary)
+    return summary
 
-        bar = tqdm(total=_count_inputs(path), unit="doc", desc="corelib run", disable=not progress,
-                   mininterval=0.5, smoothing=0.1, file=sys.stderr)
-        chunks = enumerate(_chunks(path, chunk_size, max_bytes, text_column))
-        signing: deque = deque()
-        working: deque = deque()
-        exhausted = False
+
+def _first_pass(pool, path: Path, out: Path, names: tuple, options: dict, jobs: int, chunk_size: int,
+                max_bytes: int, text_column: str | None, progress: bool) -> Iterator[ChunkResult]:
+    """Stream the corpus through signatures, duplicates and ``process_chunk``; yield results in chunk order."""
+    from tqdm.auto import tqdm
+
+    meta = _MetadataLookup(path)
+    index = DuplicateIndex()
+    window = 2 * jobs + 1
+    chunks = enumerate(_chunks(path, chunk_size, max_bytes, text_column))
+    signing: deque = deque()
+    working: deque = deque()
+    exhausted = False
+    articles = rejects = 0
+    with tqdm(total=_count_inputs(path), unit="doc", desc="corelib run", disable=not progress,
+              mininterval=0.5, smoothing=0.1, file=sys.stderr) as bar:
         while True:
             while not exhausted and len(signing) + len(working) < window:
                 nxt = next(chunks, None)
@@ -520,81 +756,57 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
                                  duplicate_of={k: v for k, v in dups.items() if v},
                                  metadata=meta.for_chunk(records), options=options)
                 working.append(pool.submit(process_chunk, task))
-                continue
-            if working:
+            elif working:
                 res: ChunkResult = working.popleft().result()
-                summary.chunks += 1
-                summary.documents += res.n_records
-                summary.articles += res.n_articles
-                for name, n in res.rows.items():
-                    summary.tables[name] = summary.tables.get(name, 0) + n
-                for name, s in res.seconds.items():
-                    worker_seconds[name] = worker_seconds.get(name, 0.0) + s
-                worker_peak = max(worker_peak, res.peak_rss_mb)
+                articles += len(res.positions)
+                rejects += res.rows.get("rejects", 0)
                 bar.update(res.n_records)
-                bar.set_postfix(articles=summary.articles, rejects=summary.tables.get("rejects", 0), refresh=False)
-                continue
-            if exhausted:
-                break
-        bar.close()
-        model_stages = [s for s in chosen if s.kind == "model"]
-        if model_stages:
-            worker_seconds.update(_run_models(model_stages, pool, out, summary, options, progress))
-    finally:
-        if isinstance(pool, ProcessPoolExecutor):
-            pool.shutdown(cancel_futures=True)
-        else:
-            pool.close()
-    for table in sorted(summary.tables):
-        unify_partitions(out / table)
-    summary.seconds = {"total": round(time.perf_counter() - started, 3),
-                       **{k: round(v, 3) for k, v in sorted(worker_seconds.items())}}
-    summary.peak_rss_mb = {"main": peak_rss_mb(), "worker": worker_peak if jobs > 1 or engine == "dask" else 0.0}
-    _write_manifest(out, summary)
-    return summary
+                bar.set_postfix(articles=articles, rejects=rejects, refresh=False)
+                yield res
+            elif exhausted:
+                return
 
 
-def _run_models(stages: list[Stage], pool, out: Path, summary: RunSummary, options: dict,
-                progress: bool) -> dict[str, float]:
-    """Fit each model stage on a seeded sample of the written articles, then apply it to every partition."""
-    seconds = {}
-    for stage in stages:
-        t0 = time.perf_counter()
-        sample = sample_articles(out, int(options.get(f"{stage.name}_sample", 20000)),
-                                 seed=int(options.get("seed", 0)))
-        model = stage.fit(sample, options)
-        parts = sorted((out / "articles").glob("part-*.parquet"))
-        futures = [pool.submit(apply_model, stage.name, model, str(p), str(out), options) for p in parts]
-        for fut in futures:
-            for name, n in fut.result().items():
-                summary.tables[name] = summary.tables.get(name, 0) + n
-        seconds[stage.name] = time.perf_counter() - t0
-    return seconds
+def sample_ids(doc_ids: Iterable[str], n: int, seed: int = 0) -> list[str]:
+    """Return the seeded sample of ``n`` doc_ids (the same whatever order or chunking they come in), sorted."""
+    import heapq
+
+    def rank(d: str) -> bytes:
+        return hashlib.blake2b(f"{seed}:{d}".encode("utf-8"), digest_size=8).digest()
+
+    return sorted(heapq.nsmallest(n, doc_ids, key=lambda d: (rank(d), d)))
 
 
-def apply_model(stage_name: str, model, partition: str, out: str, options: dict) -> dict[str, int]:
-    """Apply a fitted model stage to one written articles partition; write its tables; return their rows."""
-    stage = {s.name: s for s in STAGES}[stage_name]
-    index = int(Path(partition).stem.split("-")[1])
-    articles = pd.read_parquet(partition)
-    produced = stage.run(articles, {}, {**options, "model": model})
+def _corpus_stage(stage: Stage, pool, out: Path, options: dict, positions: list[tuple[int, str, int]]) -> dict:
+    """Run a sample or model stage: summarise or fit on the seeded sample, then apply a model group by group."""
+    chunk_of = {d: c for _, d, c in positions}
+    ids = sample_ids(chunk_of, int(options["sample"]), int(options["seed"]))
+    sample = load_parsed(out, doc_ids=ids, partitions={chunk_of[d] for d in ids})
+    if stage.kind == "sample":
+        produced = stage.run(sample, {}, options)
+        for name, df in produced.items():
+            write_partition(df, out, name, 0)
+        return {name: len(df) for name, df in produced.items()}
+    model = stage.fit(sample, options)
+    del sample
+    (out / "models").mkdir(exist_ok=True)
+    model_path = out / "models" / f"{stage.name}.pkl"
+    with open(model_path, "wb") as fh:
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
     rows = {}
-    for name, df in produced.items():
-        write_partition(df, out, name, index)
-        rows[name] = len(df)
+    if stage.name == "topics":
+        terms = _topic_terms(model)
+        write_partition(terms, out, "topic_terms", 0)
+        rows["topic_terms"] = len(terms)
+    groups: dict[int, list[tuple[str, int]]] = {}
+    for pos, doc_id, chunk in sorted(positions):
+        groups.setdefault(pos // MODEL_GROUP, []).append((doc_id, chunk))
+    futures = [pool.submit(apply_model, stage.name, str(model_path), g, [d for d, _ in members],
+                           sorted({c for _, c in members}), str(out), options)
+               for g, members in sorted(groups.items())]
+    for fut in futures:
+        _add(rows, fut.result())
     return rows
-
-
-def sample_articles(out: str | Path, n: int, seed: int = 0, columns: list[str] | None = None) -> pd.DataFrame:
-    """Return a seeded sample of ``n`` written articles (the same whatever the chunking), sorted by doc_id."""
-    ids = read_table(out, "articles", columns=["doc_id"])["doc_id"]
-    ranked = sorted(ids, key=lambda d: hashlib.blake2b(f"{seed}:{d}".encode("utf-8"), digest_size=8).digest())
-    keep = set(ranked[:n])
-    frames = []
-    for part in sorted((Path(out) / "articles").glob("part-*.parquet")):
-        df = pd.read_parquet(part, columns=columns)
-        frames.append(df[df["doc_id"].isin(keep)])
-    return sort_table(pd.concat(frames, ignore_index=True))
 
 
 def _jsonable(options: dict) -> dict:
@@ -602,11 +814,10 @@ def _jsonable(options: dict) -> dict:
 
 
 def _write_manifest(out: Path, summary: RunSummary) -> None:
-    data = summary.to_dict()
-    data["tables"] = {name: {"rows": rows, "path": f"{name}/",
-                             "partitions": len(list((out / name).glob("part-*.parquet")))}
-                      for name, rows in sorted(summary.tables.items())}
     from corelib import __version__
 
+    data = summary.to_dict()
+    data["tables"] = {name: {"rows": rows, "path": f"{name}/", "partitions": len(_partitions(out, name))}
+                      for name, rows in sorted(summary.tables.items())}
     data["corelib_version"] = __version__
     (out / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,238 @@
+"""Time every stage on generated corpora of 10k and 100k articles, as ratios to TF-IDF, with peak memory.
+
+For each size the runner (each measurement in a fresh process, so peak memory is its own):
+
+1. generates the corpus once (``benchmarks/generate.py``: a folder of .txt files with metadata.csv);
+2. times ``TfidfVectorizer().fit_transform`` on the same texts: the floor every ratio is relative to;
+3. times ``load_corpus`` (read, decode, metadata, exact and near duplicates) and ``parse_documents``;
+4. runs ``corelib run`` with one process (the seconds of every stage, summed over chunks), with two
+   processes, and on a local Dask cluster of two worker processes, and reads their manifests.
+
+    python benchmarks/run.py --sizes 10000,100000 --out benchmarks/results.json
+
+``--profile N`` profiles the per-article stages on N articles (cProfile) and prints the hot spots.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PER_ARTICLE = ("parse", "quotes", "entities", "events", "stance")
+
+
+def _child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh Python process; it prints one JSON object as its last line."""
+    proc = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark step failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_PEAK = """
+def peak_mb():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+TFIDF = _PEAK + """
+import json, sys, time
+from corelib.corpus import iter_documents
+texts = [r.text for r in iter_documents(sys.argv[1]) if r.text is not None]
+base = peak_mb()
+from sklearn.feature_extraction.text import TfidfVectorizer
+t = time.perf_counter()
+m = TfidfVectorizer().fit_transform(texts)
+print(json.dumps({"seconds": time.perf_counter() - t, "docs": len(texts), "terms": m.shape[1],
+                  "peak_mb": peak_mb(), "texts_mb": base, "words": sum(len(x.split()) for x in texts)}))
+"""
+
+LOAD_PARSE = _PEAK + """
+import json, sys, time
+from corelib.corpus import load_corpus
+from corelib.parse import parse_documents
+t = time.perf_counter()
+corpus = load_corpus(sys.argv[1])
+load = time.perf_counter() - t
+records = corpus.docs.to_dict("records")
+t = time.perf_counter()
+parsed = parse_documents(records, corpus.rejects)
+parse = time.perf_counter() - t
+print(json.dumps({"load": load, "parse": parse, "articles": len(parsed.articles), "peak_mb": peak_mb()}))
+"""
+
+RUN = """
+import json, sys, time
+from corelib import pipeline
+if __name__ == "__main__":
+    corpus, out, jobs, engine, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    stages = sys.argv[6].split(",") if len(sys.argv) > 6 and sys.argv[6] else None
+    t = time.perf_counter()
+    s = pipeline.run(corpus, out, stages=stages, jobs=jobs, engine=engine, chunk_size=chunk, progress=False,
+                     overwrite=True)
+    print(json.dumps({"wall": time.perf_counter() - t, **s.to_dict()}))
+"""
+
+
+def ensure_corpus(n: int, workdir: Path, seed: int = 0) -> Path:
+    """Return the folder of the generated ``n``-article corpus, generating it the first time."""
+    folder = workdir / f"generated-{n}-seed{seed}"
+    stamp = folder / ".complete"
+    if not stamp.exists():
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from generate import write_corpus
+
+        t = time.perf_counter()
+        write_corpus(n, folder, seed=seed)
+        stamp.write_text(f"{n} articles in {time.perf_counter() - t:.1f} s\n")
+    return folder
+
+
+def pipeline_run(corpus: Path, out: Path, jobs: int, engine: str, chunk: int, stages: str) -> dict:
+    """Return the summary of one ``pipeline.run`` in a fresh process (wall seconds, stage seconds, peaks)."""
+    return _child(RUN, str(corpus), str(out), str(jobs), engine, str(chunk), stages)
+
+
+def measure(n: int, args: argparse.Namespace) -> dict:
+    """Return every figure for one corpus size."""
+    workdir = Path(args.workdir)
+    corpus = ensure_corpus(n, workdir)
+    res: dict = {"articles": n}
+    log = lambda msg: print(f"[{n}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    res["tfidf"] = _child(TFIDF, str(corpus))
+    floor = res["tfidf"]["seconds"]
+    log(f"TF-IDF fit_transform: {floor:.1f} s")
+    res["load_parse"] = _child(LOAD_PARSE, str(corpus))
+    lp = res["load_parse"]
+    log(f"load {lp['load']:.1f} s, parse {lp['parse']:.1f} s")
+    runs = {}
+    for jobs in args.jobs:
+        runs[f"local-{jobs}"] = pipeline_run(corpus, workdir / f"out-{n}-local-{jobs}", jobs, "local",
+                                             args.chunk_size, args.stages)
+        log(f"pipeline, {jobs} process(es): {runs[f'local-{jobs}']['wall']:.1f} s")
+    if args.dask:
+        runs["dask-2"] = pipeline_run(corpus, workdir / f"out-{n}-dask-2", 2, "dask", args.chunk_size, args.stages)
+        log(f"pipeline on a local Dask cluster of 2 workers: {runs['dask-2']['wall']:.1f} s")
+    res["runs"] = runs
+    one = runs.get("local-1")
+    ratios = {"load": lp["load"] / floor, "load+parse": (lp["load"] + lp["parse"]) / floor}
+    if one:
+        for stage, sec in one["seconds"].items():
+            if stage != "total":
+                ratios[stage] = sec / floor
+        ratios["per-article pipeline"] = sum(one["seconds"].get(s, 0.0) for s in PER_ARTICLE) / floor
+        ratios["end to end, 1 process"] = one["wall"] / floor
+    res["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
+    if "local-1" in runs and "local-2" in runs:
+        res["speedup_1_to_2"] = round(runs["local-1"]["wall"] / runs["local-2"]["wall"], 2)
+    if "dask-2" in runs and "local-2" in runs:
+        res["dask_vs_local_2"] = round(runs["dask-2"]["wall"] / runs["local-2"]["wall"], 2)
+    return res
+
+
+def report(results: dict) -> str:
+    """Return the results as Markdown tables."""
+    lines = []
+    for n, res in results["sizes"].items():
+        t = res["tfidf"]
+        lines += [f"### {int(n):,} articles ({t['words']:,} words)", "",
+                  f"TF-IDF floor (`TfidfVectorizer().fit_transform`): {t['seconds']:.1f} s, "
+                  f"peak {t['peak_mb']:.0f} MB (texts in memory: {t['texts_mb']:.0f} MB)", "",
+                  "| stage | seconds (1 process) | ratio to TF-IDF |", "| --- | ---: | ---: |"]
+        lp = res["load_parse"]
+        one = res["runs"].get("local-1", {})
+        rows = [("load (whole corpus, with duplicates)", lp["load"]), ("parse (whole corpus in memory)", lp["parse"])]
+        rows += [(f"{k} (pipeline, summed over chunks)", v) for k, v in one.get("seconds", {}).items() if k != "total"]
+        for name, sec in rows:
+            lines.append(f"| {name} | {sec:.1f} | {sec / t['seconds']:.2f} |")
+        lines += ["", "| run | wall seconds | ratio to TF-IDF | peak MB main | peak MB per worker |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for name, run in res["runs"].items():
+            lines.append(f"| {name} | {run['wall']:.1f} | {run['wall'] / t['seconds']:.2f} | "
+                         f"{run['peak_rss_mb']['main']:.0f} | {run['peak_rss_mb']['worker']:.0f} |")
+        extra = []
+        if "per-article pipeline" in res["ratios"]:
+            extra.append(f"per-article pipeline ({' + '.join(PER_ARTICLE)}) on one process: "
+                         f"{res['ratios']['per-article pipeline']:.2f} x TF-IDF")
+        if "speedup_1_to_2" in res:
+            extra.append(f"speed-up from 1 to 2 processes: {res['speedup_1_to_2']:.2f} x")
+        if "dask_vs_local_2" in res:
+            extra.append(f"Dask local cluster (2 workers) / in-process engine (2 processes): "
+                         f"{res['dask_vs_local_2']:.2f} x the time")
+        lines += [""] + [f"- {e}" for e in extra] + [""]
+    return "\n".join(lines)
+
+
+def profile(n: int, workdir: Path, top: int = 12) -> str:
+    """Return the cProfile hot spots of each per-article stage on ``n`` generated articles."""
+    import cProfile
+    import io
+    import pstats
+
+    from corelib import load_corpus, pipeline
+    from corelib.parse import parse_documents
+
+    records = load_corpus(ensure_corpus(n, workdir)).docs.to_dict("records")
+    parsed = None
+    out = []
+    tables: dict = {}
+    for stage in pipeline.resolve_stages(None):
+        if stage.kind != "chunk":
+            continue
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.enable()
+        if stage.name == "parse":
+            parsed = parse_documents(records)
+        else:
+            tables.update(stage.run(parsed, tables, {}))
+        prof.disable()
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+        out.append(f"## {stage.name}: {time.perf_counter() - t:.2f} s on {n} articles (under cProfile)\n")
+        out.append("\n".join(buf.getvalue().splitlines()[4:]))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the benchmark runner."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="10000,100000", help="corpus sizes, comma separated (default 10000,100000)")
+    p.add_argument("--jobs", default="1,2", help="process counts for the local engine (default 1,2)")
+    p.add_argument("--no-dask", dest="dask", action="store_false", help="skip the Dask local cluster run")
+    p.add_argument("--chunk-size", type=int, default=500, help="pipeline chunk size (default 500)")
+    p.add_argument("--stages", default="", help="pipeline stages, comma separated (default: all available)")
+    p.add_argument("--workdir", default="/tmp/corelib-bench", help="generated corpora and outputs (default /tmp/corelib-bench)")
+    p.add_argument("--out", default=None, help="write the results as JSON here")
+    p.add_argument("--profile", type=int, default=0, metavar="N", help="only profile the per-article stages on N articles")
+    args = p.parse_args(argv)
+    args.jobs = [int(j) for j in args.jobs.split(",") if j]
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    if args.profile:
+        print(profile(args.profile, Path(args.workdir)))
+        return 0
+    results = {"command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                           "platform": platform.platform()},
+               "sizes": {}}
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        results["sizes"][str(n)] = measure(n, args)
+        if args.out:
+            Path(args.out).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
