@@ -306,6 +306,12 @@ def test_region_outline_is_small_geojson():
     ("senior fellow at the Washington Institute", "analyst"),
     ("a security analyst", "analyst"),
     ("Rudaw correspondent", "media"),
+    ("The U.K.", "uk"),
+    ("Canada", "canada"),
+    ("The U.S. military", "us_government"),
+    ("the U.S.-led coalition spokesman", "coalition"),
+    ("Iraqi Kurdish Peshmerga commander", "peshmerga"),
+    ("Kurdistan Region Interior Minister", "krg"),
     ("a military spokesman", "other"),
     ("", "other"),
 ])
