@@ -14,7 +14,6 @@ group" is one mention and "Kurdistan Region Government" is the KRG, not a place.
 """
 from __future__ import annotations
 
-import csv
 import math
 import re
 import unicodedata
@@ -294,7 +293,7 @@ class _Cand:
     alias: _Alias | None = None
 
 
-def _ends_with(tokens: list[Token], i: int, phrases: Iterable[tuple], fold: bool = True) -> bool:
+def ends_with_phrase(tokens: list[Token], i: int, phrases: Iterable[tuple], fold: bool = True) -> bool:
     """True when the tokens right before index ``i`` spell one of ``phrases``."""
     for ph in phrases:
         n = len(ph)
@@ -345,7 +344,7 @@ def _keep(c: _Cand, tokens: list[Token], lex: Lexicon) -> bool:
     al = c.alias
     if al is None:
         return True
-    if al.not_after and _ends_with(tokens, c.i, al.not_after):
+    if al.not_after and ends_with_phrase(tokens, c.i, al.not_after):
         return False
     if al.not_before and _starts_with(tokens, c.j, al.not_before):
         return False
@@ -356,7 +355,7 @@ def _keep(c: _Cand, tokens: list[Token], lex: Lexicon) -> bool:
                     and not any(a.key == (w,) for a in lex.by_first_cs.get(w, ())):
                 return False
     if al.needs_context:
-        if not (_ends_with(tokens, c.i, lex.locative_cues, fold=False)
+        if not (ends_with_phrase(tokens, c.i, lex.locative_cues, fold=False)
                 or _starts_with(tokens, c.j, lex.suffixes, fold=False)):
             return False
     return True
@@ -373,7 +372,7 @@ def _extend_place(c: _Cand, tokens: list[Token], lex: Lexicon) -> _Cand:
         c = _Cand(c.i, c.j + len(suffix), c.start, tokens[c.j + len(suffix) - 1].end, c.target, c.alias)
     else:
         for ph in lex.governorate_prefixes:
-            if _ends_with(tokens, c.i, [ph], fold=False):
+            if ends_with_phrase(tokens, c.i, [ph], fold=False):
                 gov_word = True
                 c = _Cand(c.i - len(ph), c.j, tokens[c.i - len(ph)].start, c.end, c.target, c.alias)
                 break

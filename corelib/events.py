@@ -203,11 +203,8 @@ def casualties(sentence: str) -> list[Casualty]:
             add(m, kind_of(m), check)
     for m in v.passive.finditer(sentence):
         np_words = m.group("np").split()
-        if m.group("be"):
-            pass
-        elif not np_words or np_words[-1].lower().strip("(),") not in v.person_nouns:
-            if np_words:
-                continue
+        if not m.group("be") and np_words and np_words[-1].lower().strip("(),") not in v.person_nouns:
+            continue  # "a double suicide bombing killed": no "were", no person: not a passive count
         if any(w.lower().strip(",") in {"and", "but", "while", "after", "as", "when"} for w in np_words):
             continue
         add(m, kind_of(m), True)
@@ -278,22 +275,24 @@ def _has_required(sentence: str, span: tuple[int, int], req: tuple) -> bool:
 
 # --------------------------------------------------------------------------- actors' roles
 
+_PASSIVE_VICTIM = re.compile(
+    r"^\s*(?:[\w()'’-]+\s+){0,3}?(?:were|was|have been|had been|are|is)\s+(?:also\s+)?"
+    r"(?:killed|wounded|injured|kidnapped|abducted|arrested|detained|executed|targeted|attacked|ambushed)", re.I)
+
+
 def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabulary) -> str:
     """perpetrator | target for an actor mention relative to the event trigger."""
     before = actors.tokenize(sentence[max(0, m_start - 60):m_start])
-    stripped = [actors.Token(t.text.lower(), t.start, t.end) for t in before]
-    while stripped and stripped[-1].text in _SKIPPED_BEFORE_ACTOR:
-        stripped = stripped[:-1]
-    if actors._ends_with(stripped, len(stripped), v.perpetrator_cues):
+    k = len(before)
+    while k and before[k - 1].text.lower() in _SKIPPED_BEFORE_ACTOR:  # "by suspected ISIS", "on the PMF"
+        k -= 1
+    if actors.ends_with_phrase(before, k, v.perpetrator_cues):
         return "perpetrator"
     # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
-    if actors._ends_with(stripped, len(stripped), v.target_cues) and not (
+    if actors.ends_with_phrase(before, k, v.target_cues) and not (
             anchor.type == "base_handover" and m_start < anchor.start):
         return "target"
-    after = sentence[m_end:m_end + 60]
-    if re.match(r"^\s*(?:[\w()'’-]+\s+){0,3}?(?:were|was|have been|had been|are|is)\s+(?:also\s+)?"
-                r"(?:killed|wounded|injured|kidnapped|abducted|arrested|detained|executed|targeted|attacked|ambushed)",
-                after, re.I):
+    if _PASSIVE_VICTIM.match(sentence[m_end:m_end + 60]):
         return "target"
     return "perpetrator" if m_start < anchor.start else "target"
 
@@ -442,11 +441,9 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
     if c_dates:
         d = min(c_dates, key=lambda d: abs(d["start"] - offset - anchor.start))
         date_text = d["text"]
-        date = d["value"] if _ISO.match(str(d["value"])) and d.get("granularity") != "year" else ""
-        if d.get("granularity") == "year" and _ISO.match(str(d["value"])):
-            date = d["value"]
+        date = d["value"] if _ISO.match(str(d["value"])) else ""
         evidence.append({"what": "date", "text": d["text"], "start": d["start"], "end": d["end"]})
-    count = _count(sentence[cs:anchor.start + (anchor.end - anchor.start)], sentence, anchor, v)
+    count = _count(sentence[cs:anchor.end], sentence, anchor, v)
     return {
         "start": cs + offset + (len(sentence[cs:ce]) - len(sentence[cs:ce].lstrip(" ,;"))),
         "end": ce + offset - (len(sentence[cs:ce]) - len(sentence[cs:ce].rstrip(" ,;"))),
