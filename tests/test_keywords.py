@@ -7,6 +7,8 @@ from contextlib import redirect_stdout
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corelib import keywords as kw
 from corelib.cli import main
@@ -104,6 +106,27 @@ def test_token_spans_point_into_the_text():
     assert [(text[s - 100:e - 100], t) for s, e, t in spans] == [
         ("Fighting", "fighting"), ("TUZ KHURMATU", "Tuz Khurmatu"), ("Tuz Khurmatu", "Tuz Khurmatu"),
         ("resumed", "resumed")]
+
+
+PIECES = list("aIsS dTuzKhrmt’'-.,\n(") + ["ISIS ", "Tuz Khurmatu ", "the coalition", " Daesh", "Iraq’s "]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_tokens_never_crash_and_always_point_into_the_text(text):
+    tok = kw.Tokenizer()
+    spans = tok.spans(text, 3)
+    assert [t for _, _, t in spans] == tok.stream(text)
+    assert [t for t in tok.stream(text) if t] == tok.terms(text)
+    for s, e, t in spans:
+        assert 3 <= s < e <= len(text) + 3
+        if t and t[0].islower():  # an ordinary word: its span is the word as written
+            assert text[s - 3:e - 3].lower().replace("’", "'") == t
+    first = {}
+    for s, e, t in spans:
+        if t:
+            first.setdefault(t, (s, e))
+    assert tok.first_spans(text, list(first), 3) == first
 
 
 # --------------------------------------------------------------------------- TF-IDF terms
@@ -300,6 +323,20 @@ def test_kwic_errors_and_nothing_found(small):
     with pytest.raises(ValueError, match="not a name"):
         kw.kwic(small, "farmers", aliases=True)
     assert kw.kwic(small, "Raqqa").empty
+
+
+def test_awkward_articles_do_not_break_a_batch(small):
+    docs = [{"doc_id": d, "text": t, "outlet": o, "published": p} for d, o, p, t in ARTICLES]
+    docs += [{"doc_id": "z1", "text": "Editing by Someone", "outlet": "", "published": ""},
+             {"doc_id": "z2", "text": "“ ” — … 2018 12 ,,,\n\n!!!", "outlet": "AP", "published": "not a date"},
+             {"doc_id": "z3", "text": "ISIS\n\nISIS ISIS ISIS’s ISIS-linked cells", "outlet": "AP", "published": "2019"}]
+    parsed = parse_documents(docs)
+    terms = kw.top_terms(parsed, top=3)
+    assert "z3" in set(terms["doc_id"]) and "ISIS" in set(terms.loc[terms["doc_id"] == "z3", "term"])
+    by_month = kw.top_terms(parsed, by="month", top=2)
+    assert "(none)" in set(by_month["group"])  # "2019", "not a date" and "" have no month
+    assert len(kw.kwic(parsed, r"\b", regex=True)) == 0  # empty matches are skipped
+    assert (kw.keyness(parsed, by="outlet", target="AP")["freq_target"] >= 0).all()
 
 
 def test_no_words_left_is_a_clear_error():
