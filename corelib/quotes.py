@@ -523,8 +523,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             c -= 1
         if c > lo and toks[c].t == "," and c + 1 <= a_hi:
             first = toks[c + 1]
-            if first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
-                                      or first.low in _PREPS):
+            if (first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
+                                       or first.low in _PREPS)) or (c + 1 == a_hi and first.t.isdigit()):
                 # "A senior U.S. official, speaking on condition of anonymity, said"
                 h_lo = _collect_back(toks, c - 1, lo, lex)
                 if h_lo <= c - 1 and _np_ok(toks[h_lo:c], lex):
@@ -576,7 +576,7 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
     first = toks[j]
     if first.low in _PREPS or first.low in lex.adjuncts - _DETS - {"official", "state", "local"} and not _cap(first.t):
         return None
-    if first.t.islower() and first.low not in ("a", "an", "the") and first.low not in lex.person_nouns:
+    if first.t.islower() and first.low not in _DETS and first.low not in lex.person_nouns:
         return None
     k = j
     while k < hi and toks[k].k == "w" and (k == j or toks[k].low not in _STOP_BACK | lex.participles) \
@@ -751,18 +751,22 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
     """
     n = 0
     m = k
+    in_pp = False  # inside a prepositional phrase ("in an audio recording"), nouns of any kind may follow
     while m < hi and n <= 12:
         t = toks[m]
         if t.k == "w" and t.low == "that":
+            if m + 1 < hi and toks[m + 1].low in lex.aux:
+                return "", -1  # "in the town that was attacked": a relative clause
             return "that", m
+        if t.k == "w" and t.low in _PREPS:
+            in_pp = True
         if t.k in ("o", "q") and m > k and toks[m - 1].t in (",", ":"):
             return "quote", m
         if t.k == "p" and t.t not in (",", ":", "’", "'", "-", "(", ")"):
             return "", -1
         if t.k in ("q", "o", "c"):
             return "", -1
-        ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.adjuncts or \
-            t.low in lex.statement_nouns or t.low in lex.opinion_nouns or n < free
+        ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.before_that or n < free or in_pp
         if t.k == "w" and n >= free and t.low not in lex.before_that \
                 and (t.low in lex.aux or _is_verbish(toks, m, lex)):
             return "", -1
@@ -793,7 +797,7 @@ def _skip_adjuncts(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
     """Skip time words and short prepositional phrases right after a verb (announced Thursday ...)."""
     m = k
     while m < hi and toks[m].k == "w" and toks[m].low in _TIME | {"on", "in", "at", "during", "late", "early"}:
-        if toks[m].low in ("in", "at", "during") and m + 1 < hi and toks[m + 1].low not in _TIME | _DETS:
+        if toks[m].low in ("on", "in", "at", "during") and not (m + 1 < hi and toks[m + 1].low in _TIME):
             break
         m += 1
     if m < hi and toks[m].t == "," and m > k:
@@ -819,7 +823,7 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
             if cls == "say":
                 return True
             subject = toks[k:m]
-            return len(subject) <= 5 and not any(x.low in _PREPS or x.low in _REL or x.low == "that"
+            return len(subject) <= 5 and not any(x.low in _PREPS or x.low in _REL or x.low in ("that", "whether", "if")
                                                  for x in subject)
         if cls != "say" and t.k == "w" and (t.low in _PREPS or t.low in _REL):
             return False

@@ -253,6 +253,16 @@ def test_held_out_articles_meet_the_targets():
     ("The attacks have dropped sharply, the general said, but the group is not defeated.",
      [("The attacks have dropped sharply", "indirect", "the general"),
       ("the group is not defeated", "indirect", "the general")]),
+    # a question with an inverted "asked", then "he continued"; an age in the apposition
+    ("“Where is the state?” asked one resident of Hawija. “Nobody protects us,” he continued.\n\n"
+     "Ahmed Ali, 34, said the militants took his sheep.",
+     [("Where is the state?", "direct", "one resident of Hawija"),
+      ("Nobody protects us", "direct", "one resident of Hawija"),
+      ("the militants took his sheep", "indirect", "Ahmed Ali")]),
+    # any prepositional phrase between the verb and "that"; a relative "that" is not a complementiser
+    ("Abu Bakr al-Baghdadi, the group's leader, said in an audio recording that the fight would go on.\n\n"
+     "The governor spoke in the town that was attacked on Friday.",
+     [("the fight would go on", "indirect", "Abu Bakr al-Baghdadi")]),
     # a passive with no agent: the source is unnamed
     ("On Monday, it was announced that the army would stay in the old city.",
      [("the army would stay in the old city", "indirect", "unnamed announcement")]),
