@@ -30,6 +30,29 @@ def speaker_matches(gold: str, pred: str) -> bool:
     return g[-1] in p or len(set(g) & p) / len(set(g)) >= 0.5
 
 
+def match_gold(pred: pd.DataFrame, gold: list[dict], texts: dict,
+               threshold: float) -> list[tuple[dict, int | None, float]]:
+    """Greedy one-to-one matching as the shared scorer does it: for each gold quotation (located in its
+    article), the unused predicted row covering most of its characters, if at least ``threshold`` of them;
+    (gold row, row index or None, coverage)."""
+    used, out = set(), []
+    for g in gold:
+        gs = texts[g["doc_id"]].find(g["quote"])
+        assert gs >= 0, g["quote"]
+        ge = gs + len(g["quote"])
+        best, best_i = 0.0, None
+        for i, p in pred[pred["doc_id"] == g["doc_id"]].iterrows():
+            cover = max(0, min(ge, p["end"]) - max(gs, p["start"])) / (ge - gs)
+            if i not in used and cover > best:
+                best, best_i = cover, i
+        if best_i is None or best < threshold:
+            best_i = None
+        else:
+            used.add(best_i)
+        out.append((g, best_i, best))
+    return out
+
+
 def run(body: str, doc_id: str = "t") -> pd.DataFrame:
     """Quotations of one article made of a headline and ``body``."""
     return extract(parse_documents([{"doc_id": doc_id, "text": "Security news from Iraq\n\n" + body}]))
@@ -55,22 +78,12 @@ def seed_gold(seeds_dir) -> list[dict]:
 def test_every_seed_quotation_is_found_with_its_speaker(parsed_seeds, seed_quotes, seed_gold):
     texts = dict(zip(parsed_seeds.articles["doc_id"], parsed_seeds.articles["text"]))
     used = set()
-    for g in seed_gold:
-        text = texts[g["doc_id"]]
-        gs = text.find(g["quote"])
-        assert gs >= 0, g["quote"]
-        ge = gs + len(g["quote"])
-        best, best_i = 0.0, None
-        for i, p in seed_quotes[seed_quotes["doc_id"] == g["doc_id"]].iterrows():
-            if i in used:
-                continue
-            cover = max(0, min(ge, p["end"]) - max(gs, p["start"])) / (ge - gs)
-            if cover > best:
-                best, best_i = cover, i
-        assert best_i is not None and best >= 0.8, f"not found: {g['quote'][:80]}"
+    for g, best_i, _ in match_gold(seed_quotes, seed_gold, texts, 0.8):
+        assert best_i is not None, f"not found: {g['quote'][:80]}"
         used.add(best_i)
         p = seed_quotes.loc[best_i]
-        assert (p["start"], p["end"]) == (gs, ge), f"span differs: {p['quote'][:80]!r}"
+        gs = texts[g["doc_id"]].find(g["quote"])
+        assert (p["start"], p["end"]) == (gs, gs + len(g["quote"])), f"span differs: {p['quote'][:80]!r}"
         assert speaker_matches(g["speaker"], p["speaker"]), (g["quote"][:60], g["speaker"], p["speaker"])
         assert (p["kind"] == "direct") == (g["kind"] == "direct"), (g["quote"][:60], p["kind"])
     extras = seed_quotes.drop(index=list(used))
@@ -141,22 +154,13 @@ def test_held_out_articles_meet_the_targets():
     texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
     with open(root / "gold_quotes.csv", encoding="utf-8") as fh:
         gold = list(csv.DictReader(fh))
-    used, matched, speaker_ok, indirect = set(), 0, 0, [0, 0]
-    for g in gold:
-        text = texts[g["doc_id"]]
-        gs = text.find(g["quote"])
-        ge = gs + len(g["quote"])
-        best, best_i = 0.0, None
-        for i, p in pred[pred["doc_id"] == g["doc_id"]].iterrows():
-            cover = max(0, min(ge, p["end"]) - max(gs, p["start"])) / (ge - gs)
-            if i not in used and cover > best:
-                best, best_i = cover, i
-        hit = gs >= 0 and best_i is not None and best >= 0.3
+    matched, speaker_ok, indirect = 0, 0, [0, 0]
+    for g, best_i, _ in match_gold(pred, gold, texts, 0.3):
+        hit = best_i is not None
         if g["kind"] == "indirect":
             indirect[0] += hit
             indirect[1] += 1
         if hit:
-            used.add(best_i)
             matched += 1
             speaker_ok += speaker_matches(g["speaker"], pred.loc[best_i, "speaker"])
     precision, recall = matched / len(pred), matched / len(gold)
