@@ -6,7 +6,7 @@
   and without a trailing comma (a final full stop inside the quotation is kept);
 - ``kind`` is ``direct`` (the words inside quotation marks), ``indirect`` (a reported clause:
   ``X said (that) ...``, ``..., X said.``, ``according to X, ...``) or ``partial`` (a reported clause
-  that carries quoted fragments, or a quoted fragment inside a sentence of the reporter's own);
+  that carries quoted fragments, kept with their marks);
 - ``cue`` is the reporting verb as written (``said``, ``told``, ``according to``);
 - ``speaker`` is a full name with the title split off into ``speaker_title``, or an organisation, or an
   unnamed source as the article describes it; pronouns, surnames and role nouns (``the colonel``,
@@ -59,6 +59,7 @@ class _Lexicon:
     before_that: frozenset   # adjunct, statement and opinion words that may stand between a verb and "that"
     impersonal: dict
     title_heads: dict        # lower title text -> head
+    rank_heads: frozenset    # heads of titles that are ranks or honours, not offices
     title_last: dict         # last word of a title -> [(words tuple, text, head)], longest first
     branches: tuple
     person_nouns: frozenset
@@ -122,6 +123,7 @@ def _lex() -> _Lexicon:
         _words(w for s in verbs["statement_nouns"] for w in s.split()),
         impersonal={k: v for k, v in verbs["impersonal_passive"].items()},
         title_heads=heads,
+        rank_heads=_words(spk["rank_heads"]),
         title_last=_by_last_word(titles),
         branches=tuple(tuple(b.split()) for b in sorted(spk["branches"], key=lambda b: -len(b.split()))),
         person_nouns=_words(w for s in spk["person_nouns"] for w in str(s).split()),
@@ -145,11 +147,10 @@ def _affiliation(text: str) -> str:
     if text in _AFFILIATION_CACHE:
         return _AFFILIATION_CACHE[text]
     try:
-        from corelib.actors import affiliation_of  # noqa: PLC0415 (optional, owned by actors)
-        value = affiliation_of(text) or ""
-    except Exception:  # the actors module is absent or failed: affiliation stays empty
-        value = ""
-    _AFFILIATION_CACHE[text] = str(value)
+        from corelib.actors import affiliation_of  # optional: owned by the actors module
+    except ImportError:
+        return ""
+    _AFFILIATION_CACHE[text] = str(affiliation_of(text) or "")
     return _AFFILIATION_CACHE[text]
 
 
@@ -172,7 +173,6 @@ class _Quote:
     ce: int          # closing mark end
     para: int
     chain: int       # pieces of one quotation that runs over paragraphs share a chain
-    used: bool = False
 
 
 def _scan_paragraph(text: str, ps: int, pe: int) -> list[tuple[int, int, int, int]]:
@@ -226,7 +226,7 @@ def _find_quotes(text: str, pars: list[tuple[int, int, int, str]]) -> list[_Quot
     quotes: list[_Quote] = []
     chain = 0
     open_chain = None
-    for n, (pid, ps, pe, role) in enumerate(pars):
+    for n, (_, ps, pe, _) in enumerate(pars):
         spans = _scan_paragraph(text, ps, pe)
         for k, (os_, oe, cs, ce) in enumerate(spans):
             qs, qe = oe, cs
@@ -252,7 +252,7 @@ def _find_quotes(text: str, pars: list[tuple[int, int, int, str]]) -> list[_Quot
 
 def _mask(text: str, quotes: list[_Quote]) -> str:
     """Return ``text`` with quoted words replaced by '§' and marks normalised, same length."""
-    chars = list(text)
+    chars = list(text.replace("§", " "))
     for q in quotes:
         for i in range(q.raw_s, q.raw_e):
             if chars[i] != "\n":
@@ -321,9 +321,9 @@ _STOP_BACK = frozenset({"that", "but", "while", "as", "because", "although", "th
                         "then", "after", "before", "once", "unless", "what", "whom"})
 _SKIP_BEFORE_CUE = frozenset({"has", "have", "had", "also", "later", "previously", "further", "then", "again",
                               "earlier", "reportedly", "once", "would", "will", "may", "might", "could",
-                              "recently", "repeatedly", "publicly", "has also", "did", "does", "do", "not",
+                              "recently", "repeatedly", "publicly", "did", "does", "do", "not",
                               "never", "always", "already", "last", "separately", "instead", "allegedly",
-                              "purportedly", "apparently", "reportedly", "only", "first", "just", "even"})
+                              "purportedly", "apparently", "only", "first", "just", "even"})
 _DETS = frozenset({"a", "an", "the", "this", "these", "those", "its", "his", "her", "their", "our", "my", "your",
                    "some", "many", "several", "other", "another", "two", "three", "four", "five", "six", "both",
                    "one", "most", "all", "no", "any", "each", "more", "few", "numerous", "various"})
@@ -350,7 +350,7 @@ class _Mention:
     text: str            # the words of the mention as written
     start: int
     end: int
-    kind: str            # person | org | description | statement | pronoun | nominal | unnamed
+    kind: str            # person | org | description (unnamed source) | statement | pronoun | nominal (the colonel)
     name: str = ""       # a person's name without title
     title: str = ""
     role: str = ""
@@ -693,7 +693,7 @@ def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
     if t0 >= 0:
         title = " ".join(ws[t0:name_start])
         pre_end = t0
-    premod = " ".join(ws[:pre_end])
+    premod = text[words[0].s:words[pre_end - 1].e] if pre_end > 0 else ""
     premod = re.sub(r"^(?:The|the)\s+", "", premod)
     if not title and premod:
         # a title at the start of the role phrase: "Vice President of the Kurdistan Region"
@@ -703,9 +703,7 @@ def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
                 title = " ".join(pw[:n])
                 break
     if premod:
-        if t0 >= 0 and _title_head(title, lex) not in (
-                "general", "brigadier", "colonel", "major", "captain", "lieutenant", "sergeant", "admiral",
-                "commander", "doctor", "mr", "sheikh", "cleric"):
+        if t0 >= 0 and _title_head(title, lex) not in lex.rank_heads:
             premod = f"{premod} {title}"
         role = role or premod
     return _Mention(phrase, s, e, "person", name=name, title=title, role=role, head=name.split()[-1].lower())
