@@ -792,7 +792,7 @@ def _skip_object(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
 
 
 def _skip_adjuncts(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
-    """Skip time words and short prepositional phrases right after a verb (announced Thursday ...)."""
+    """Skip time words right after a verb: `announced Thursday it ...`, `said on Monday the ...`."""
     m = k
     while m < hi and toks[m].k == "w" and toks[m].low in _TIME | {"on", "in", "at", "during", "late", "early"}:
         if toks[m].low in ("on", "in", "at", "during") and not (m + 1 < hi and toks[m + 1].low in _TIME):
@@ -886,8 +886,8 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 i = j
                 continue
         elif toks[i].low in ("saying", "stating") and prev is not None and prev.low == "as" and \
-                _quoted_as(toks, i - 1, lex) is not None:
-            q_i, np_ = _quoted_as(toks, i - 1, lex)
+                (quoted := _quoted_as(toks, i - 1, lex)) is not None:
+            q_i, np_ = quoted
             if np_ is not None:  # "has quoted an Iraqi security report as saying that ..."
                 att.np = np_
                 att.mode, att.zone = "lead", np_.lo - 1
@@ -971,19 +971,15 @@ def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
         return True
     if before[-1].t != ",":
         return len(before) == 1 and before[0].low in ("and", "but", "so", "yet", "meanwhile", "however")
-    pieces, cur = [], []
+    first: list[_Tok] = []  # the first comma-separated piece decides
     for t in before:
         if t.t == ",":
-            if cur:
-                pieces.append(cur)
-            cur = []
+            if first:
+                break
         else:
-            cur.append(t)
-    if cur:
-        pieces.append(cur)
-    if not pieces:
+            first.append(t)
+    if not first:
         return True
-    first = pieces[0]
     if first[0].k != "w":
         return False
     if first[0].low in lex.adverbial or first[0].low.endswith("ing") or len(first) <= 3:
@@ -1069,7 +1065,7 @@ class _Row:
     kind: str
     cue: str
     mention: _Mention | None
-    mention_mode: str     # np | context | unit | impersonal | repeat
+    mention_mode: str     # np (a phrase in this sentence) | context (carried over) | impersonal
     sent_id: object
     para: int
     chain: int = 0
@@ -1120,11 +1116,14 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
     sent_by_par: dict = {}
     for sid, pid, ss, se in sents:
         sent_by_par.setdefault(pid, []).append([max(ss, body_from) if ss < body_from <= se else ss, se, sid])
+    quotes_by_par: dict = {}
+    for q in quotes:
+        quotes_by_par.setdefault(q.para, []).append(q)
     rows: list[_Row] = []
     mentions: list[_Mention] = []
     for n, (pid, ps, pe, role) in enumerate(pars):
         units = sent_by_par.get(pid) or [[max(ps, body_from) if ps < body_from < pe else ps, pe, None]]
-        pq = [q for q in quotes if q.para == n]
+        pq = quotes_by_par.get(n, [])
         merged: list[list] = []
         for u in units:
             if merged and (any(q.os < merged[-1][1] and q.ce > u[0] and q.os < u[0] for q in pq)
@@ -1224,7 +1223,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
                 elif a.mode in ("trail", "inv", "acc") and a.np is not None and \
                         len([m for m in region if toks[m].k == "w"]) >= 2:
                     _clause_rows(text, toks, region[0], region[-1] + 1, a, mention, mode, qtok, quotes_by_close,
-                                 claimed, add, "indirect")
+                                 claimed, add)
             # a quotation that continues after the attribution: “A,” the colonel added, “B.”
             k = a.cue_hi
             if a.np is not None and a.mode == "inv":
@@ -1240,7 +1239,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
                     toks[k + 1].low in _CONTINUING and _clause_like(toks, k + 2, nt, "say", lex) and \
                     zone_end(a.cue_lo) > k + 2:
                 _clause_rows(text, toks, k + 2, zone_end(a.cue_lo), a, mention, mode, qtok, quotes_by_close,
-                             claimed, add, "indirect")
+                             claimed, add)
         for m in direct:
             q = qtok.get(m)
             if q is None or id(q) in claimed:
@@ -1260,8 +1259,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
                     if toks[m].k == "p" and toks[m].t in ",;:—–":
                         ce = m
                         break
-            _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add,
-                         "indirect")
+            _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add)
     # quotations no verb points at
     for m in range(nt):
         q = qtok.get(m)
@@ -1315,7 +1313,7 @@ def _mark_attribution(toks: list[_Tok], m: int, lex: _Lexicon) -> tuple[_NP, int
     return None
 
 
-def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add, kind) -> None:
+def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, claimed, add) -> None:
     """Rows for a reported clause: one indirect/partial row, plus a direct row for a quotation that
     opens inside the clause and runs on into full sentences."""
     if ce <= cs:
@@ -1354,7 +1352,7 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
                 return  # the words are already a row of their own
             has_q = True
             claimed.add(id(q))
-    add(s, e, "partial" if has_q else kind, a, mention, mode)
+    add(s, e, "partial" if has_q else "indirect", a, mention, mode)
 
 
 # --------------------------------------------------------------------------- speakers across the article
