@@ -12,6 +12,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -308,20 +310,35 @@ def read_metadata(root: Path) -> pd.DataFrame:
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def _shingles(text: str, k: int = 5) -> set[bytes]:
-    words = _TOKEN.findall(text.lower())
+def _shingles(words: list[str], k: int = 5) -> set[bytes]:
+    """Return the word ``k``-shingles (``" ".join(words[i:i + k])``, UTF-8) of a list of words."""
     if len(words) < k:
         return {" ".join(words).encode("utf-8")}
-    return {" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
+    joined = " ".join(words)
+    starts = list(accumulate((len(w) + 1 for w in words), initial=0))
+    return {joined[starts[i]:starts[i + k] - 1].encode("utf-8") for i in range(len(words) - k + 1)}
+
+
+@lru_cache(maxsize=4)
+def _minhash_params(num_perm: int) -> dict:
+    """The seeded permutations (and, in datasketch >= 2, the scheme), made once instead of per text."""
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=num_perm, seed=1)
+    params = {"num_perm": num_perm, "seed": 1, "permutations": template.permutations}
+    if hasattr(template, "scheme"):
+        params["scheme"] = template.scheme
+    return params
 
 
 def duplicate_signature(text: str, num_perm: int = 64) -> tuple[str, "LeanMinHash"]:
     """Return (exact key, MinHash) of a text: all that duplicate detection keeps of it."""
     from datasketch import LeanMinHash, MinHash
 
-    key = hashlib.sha1(" ".join(_TOKEN.findall(text.lower())).encode("utf-8")).hexdigest()
-    m = MinHash(num_perm=num_perm, seed=1)
-    m.update_batch(sorted(_shingles(text)))
+    words = _TOKEN.findall(text.lower())
+    key = hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()
+    m = MinHash(**_minhash_params(num_perm))
+    m.update_batch(_shingles(words))  # any order: a MinHash keeps the minimum of every permutation
     return key, LeanMinHash(m)
 
 
