@@ -133,6 +133,20 @@ def test_pattern_syntax(pattern, hits, misses):
         assert not rx.fullmatch(text), (pattern, text)
 
 
+def test_fast_matcher_equals_one_big_alternation(seeds_dir):
+    """The trie-triggered matcher finds exactly what a single alternation of all cue patterns finds."""
+    cb = S.load_codebook()
+    ranked = [(i, src) for _, i, src in sorted(
+        ((S._literal_length(c.pattern), i, S.compile_pattern(c.pattern)) for i, c in enumerate(cb.cues)),
+        key=lambda t: (-t[0], t[1]))]
+    big = re.compile("|".join(f"(?P<k{i}>{src})" for i, (_, src) in enumerate(ranked)), re.IGNORECASE)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    texts.append("ISIS isn't regrouping; it can't. No-one said the group was NOT defeated, but 3,000-strong cells...")
+    for text in texts:
+        expected = [(m.start(), m.end(), ranked[int(m.lastgroup[1:])][0]) for m in big.finditer(text)]
+        assert cb.main.find(text) == expected
+
+
 # --------------------------------------------------------------------------- rules, one by one
 
 def test_cue_words_and_phrases():
