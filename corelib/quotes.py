@@ -42,6 +42,7 @@ QUOTE_COLUMNS = ["doc_id", "quote_id", "quote", "start", "end", "kind", "cue", "
 MIN_FRAGMENT_WORDS = 4  # a quoted fragment no reporting verb points at needs this many words to count
 MAX_FRAME_WORDS = 4     # unquoted words beside quotes under one attribution before the row becomes a clause
 MAX_NP_TOKENS = 24      # longest speaker phrase read before or after a reporting verb
+LOOK_BACK = 200         # earlier mentions and rows searched for an antecedent (keeps long articles linear)
 QUOTED_ROLES = ("title", "standfirst", "body")
 
 
@@ -1390,10 +1391,13 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
     """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows."""
     rows.sort(key=lambda r: (r.start, r.end))
     mentions.sort(key=lambda m: m.start)
+    starts = [m.start for m in mentions]
+    full_names: dict = {}
     persons_named = [m for m in mentions if m.kind == "person"]
 
     def antecedent(m: _Mention, pos: int) -> _Mention | None:
-        before = [x for x in mentions if x.start < pos and x is not m]
+        idx = bisect.bisect_left(starts, pos)
+        before = [x for x in mentions[max(0, idx - LOOK_BACK):idx] if x is not m]
         if m.kind == "pronoun":
             want = "plural" if m.plural else ("org" if m.head == "it" else "person")
             for x in reversed(before):
@@ -1413,7 +1417,9 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 r = _final(x)
                 if r.kind == "person" and r.name != m.name and _last_name(r.name, lex) == _surname(m.name):
                     return r
-            return _full_name(text, m.name, lex)
+            if m.name not in full_names:  # one search of the article per surname
+                full_names[m.name] = _full_name(text, m.name, lex)
+            return full_names[m.name]
         if m.kind == "nominal" or (m.kind == "description" and m.definite):
             for x in reversed(before):
                 r = _final(x)
@@ -1422,7 +1428,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex):
                     return r
             # a role phrase before the name: "..., the Foreign Affairs Minister announced" ... "Minister X"
-            for x in mentions:
+            for x in mentions[idx:idx + LOOK_BACK]:
                 if x.start > pos and x.kind == "person" and (m.head in x.keywords(lex) or
                                                              m.head in _title_heads_of(x, lex)):
                     return _final(x)
@@ -1443,13 +1449,13 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "description" and not m.plural:
             caps = {w for w in re.findall(r"[A-Z][\w\-]+", m.text)} - {"The", "A", "An"}
             if len(caps) >= 2:
-                for x in persons_named:
+                for x in persons_named[:LOOK_BACK]:
                     if x is not m and len(caps & set(re.findall(r"[A-Z][\w\-]+", x.role))) >= 2:
                         return _final(x)
             # "a Peshmerga commander said ..." then "Lt. Col. X, a Peshmerga commander on the front, told ..."
             words = _content_words(m.text)
             if words and not m.definite:
-                for x in mentions:
+                for x in mentions[idx:idx + LOOK_BACK]:
                     if x.start > m.start and x.kind in ("person", "org") and x.role and \
                             words <= _content_words(x.role):
                         return _final(x)
@@ -1484,8 +1490,19 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m is None and r.chain and r.chain in by_chain and by_chain[r.chain] is not r:
             m = by_chain[r.chain].mention
         if m is None and r.mention_mode == "context":
-            prev = next((o for o in reversed(rows[:n]) if o.mention is not None and r.para - o.para <= 1), None)
-            nxt = next((o for o in rows[n + 1:] if o.mention is not None and o.para == r.para), None)
+            prev = nxt = None
+            for o in reversed(rows[max(0, n - LOOK_BACK):n]):
+                if r.para - o.para > 1:
+                    break
+                if o.mention is not None:
+                    prev = o
+                    break
+            for o in rows[n + 1:n + LOOK_BACK]:
+                if o.para != r.para:
+                    break
+                if o.mention is not None:
+                    nxt = o
+                    break
             if prev is not None and prev.para == r.para:
                 m = prev.mention
             elif nxt is not None:
