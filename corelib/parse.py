@@ -205,7 +205,7 @@ def _fast_punkt() -> FastPunkt:
 # --------------------------------------------------------------------------- sentences and tokens
 
 _WORD = re.compile(r"\w+(?:[’'\-.]\w+)*", re.UNICODE)
-_ABBR_FOLLOWED_BY_NUMBER = re.compile(r"\b(?:No|Nos|Vol|Art|p|pp)\.\s*$")
+_ABBR_FOLLOWED_BY_NUMBER = re.compile(r"\b(?:No|Nos|Vol|Art|p|pp)\.\s*$")  # matched on the last 8 characters of a (stripped) sentence
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -223,7 +223,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         # a lone closing mark or a sentence that starts in lower case continues the previous one
         piece = text[span[0]:span[1]]
         if merged and (not any(ch.isalnum() for ch in piece) or piece[:1].islower()
-                       or _ABBR_FOLLOWED_BY_NUMBER.search(text[merged[-1][0]:merged[-1][1]])):
+                       or _ABBR_FOLLOWED_BY_NUMBER.search(text[max(merged[-1][0], merged[-1][1] - 8):merged[-1][1]])):
             merged[-1][1] = span[1]
         else:
             merged.append(span)
