@@ -1565,11 +1565,12 @@ def evaluate(gold, pred, labels: Sequence[str] | None = None) -> StanceEvaluatio
 
 
 def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return macro-F1 of rules, model and combined on labelled texts, folds grouped by document."""
+    """Return macro-F1 of rules, model and combined on labelled texts, one fold per document (groups
+    named ``examples...`` are training data only)."""
     cb = load_codebook(target)
     data = training_data(cb) if data is None else data
     rules = _rule_labels(cb, data["text"].tolist())
-    groups = sorted(set(data["group"]) - {"examples"})
+    groups = sorted(g for g in set(data["group"]) if not str(g).startswith("examples"))
     preds = {"rules": list(rules[0]), "model": [""] * len(data), "combined": [""] * len(data)}
     for g in groups:
         test = (data["group"] == g).to_numpy()
@@ -1580,7 +1581,7 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
             r_side = rules[0][i] != cb.neutral
             m_side = labels[j] != cb.neutral and probs[j] >= MODEL_PROBABILITY
             preds["combined"][i] = rules[0][i] if r_side or not m_side else labels[j]
-    mask = (data["group"] != "examples").to_numpy()
+    mask = ~data["group"].astype(str).str.startswith("examples").to_numpy()
     y = data.loc[mask, "stance"].tolist()
     rows = []
     for name, pr in preds.items():
