@@ -56,7 +56,7 @@ _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
-    "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "title_weight": 2.0,
+    "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "title_weight": 2.0,
                   "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
 }
 _SEP = r"[\s\-\u2010\u2011\u2013]+"
@@ -746,7 +746,8 @@ class _SpanScore:
     negated: int
 
 
-def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, negate_all: bool = False) -> _SpanScore:
+def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, negate_all: bool = False,
+                contrast: bool = True) -> _SpanScore:
     """Score the text between offsets s and e with the codebook's cues, negation, contrast and hedges."""
     text = dm.text
     lo, hi = bisect.bisect_left(dm.main_starts, s), bisect.bisect_left(dm.main_starts, e)
@@ -784,10 +785,10 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     distancing = [m for m in mods if m[2] == "distancing"]
     reported = bool(distancing) or any(m[2] == "reported" for m in mods)
     factor = (cb.hedge_factor if hedges else 1.0) * (cb.distancing_factor if distancing else 1.0)
-    afters = [m[0] for m in mods if m[2] == "after"]
+    afters = [m[0] for m in mods if m[2] == "after" and contrast]
     concessives = []
     for ms, me, kind in mods:
-        if kind == "concessive":
+        if kind == "concessive" and contrast:
             brk = re.search(r"[,;:]", text[me:e])
             concessives.append((ms, me + brk.start() if brk else e))
     scores = {lab: 0.0 for lab in cb.sides}
@@ -1320,6 +1321,17 @@ def _group_records(df: pd.DataFrame, key: str) -> dict[object, list[dict]]:
     return groups
 
 
+def _balanced_headline(cb: Codebook, text: str, s: int, e: int) -> bool:
+    """Does a headline state both sides ("weakened but not finished"), contrast words set aside?"""
+    share = cb.aggregate.get("headline_mixed_share", 0.0)
+    if share <= 0 or len(cb.sides) < 2:
+        return False
+    dm = _match_doc(cb, text[s:e])
+    sc = _score_span(cb, dm, 0, e - s, _any_in(dm.anchors, 0, e - s), contrast=False)
+    ranked = sorted(sc.scores.values(), reverse=True)
+    return ranked[1] >= cb.decision["min_score"] and ranked[1] >= share * sum(ranked)
+
+
 def _inside(starts: list[int], ends: list[int], pos: int) -> bool:
     i = bisect.bisect_right(starts, pos) - 1
     return i >= 0 and pos < ends[i]
@@ -1400,6 +1412,13 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
                         if ev.get("role") in ("cue", "negated_cue", "model_term") and ev.get("label", "") in ("", r["stance"])]
         totals = {lab: narrator[lab] + quoted[lab] for lab in cb.sides}
         label, conf = _aggregate(cb, totals, agg["min_total"])
+        title = next((r for r in srecs if r.get("role") == "title"), None)
+        balanced = title is not None and methods != ["model"] and \
+            _balanced_headline(cb, text_of(doc_id), int(title["start"]), int(title["end"]))
+        if balanced and label in cb.sides and cb.aggregate_labels and \
+                sorted(totals.values())[-2] >= agg["min_side"]:
+            label, conf = cb.aggregate_labels[0], round(1.0 - abs(totals[cb.sides[0]] - totals[cb.sides[1]])
+                                                        / sum(totals.values()), ROUND)
         contrib.sort(key=lambda d: (-float(d.get("weight", 0.0)), d["start"]))
         evidence = sorted(contrib[:8], key=lambda d: (d["start"], d["end"]))
         text = text_of(doc_id)

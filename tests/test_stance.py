@@ -364,6 +364,22 @@ def test_article_is_mixed_when_voices_go_both_ways(two_voice_corpus):
     assert {ev["source"] for ev in row["evidence"]} >= {"quote: Karwan Aziz", "quote: Ali Hassan"}
 
 
+def test_a_headline_stating_both_sides_makes_the_article_mixed():
+    from corelib.parse import parse_documents
+
+    body = ("BAGHDAD – Iraqi officials said on Monday that the Islamic State had been defeated in the "
+            "province and that only scattered remnants remained in the desert.\n\n"
+            "A Kurdish commander warned, however, that the militants were regrouping in the valleys.\n")
+    parsed = parse_documents([
+        {"doc_id": "both", "text": "ISIS weakened but far from defeated, officials say\n\n" + body},
+        {"doc_id": "one", "text": "Iraq says ISIS reduced to scattered remnants\n\n" + body},
+    ])
+    arts = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), None).set_index("doc_id")
+    assert arts.loc["both", "stance"] == "mixed"
+    assert arts.loc["one", "stance"] == "contained"
+    assert S._balanced_headline(S.load_codebook(), "ISIS lost its territory, not its intent", 0, 39)
+
+
 # --------------------------------------------------------------------------- the learned model
 
 def test_model_is_an_sklearn_estimator():
