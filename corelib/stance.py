@@ -1621,7 +1621,7 @@ def _rule_labels(cb: Codebook, texts: list[str]) -> tuple[list[str], list[float]
     return labels, confs
 
 
-def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "rules") -> pd.DataFrame:
+def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined") -> pd.DataFrame:
     """Return stance, confidence and evidence for free-standing texts (offsets into each text)."""
     cb = load_codebook(target)
     texts = _as_texts(list(texts))

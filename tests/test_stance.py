@@ -483,6 +483,20 @@ def test_cli_output_is_deterministic_and_scorer_ready(tmp_path, capsys):
     assert set(sents["stance"]) <= {"improving", "deteriorating", "none"} and "score_improving" in sents
 
 
+def test_cli_quote_and_speaker_levels(tmp_path):
+    quotes_csv, speakers_csv = tmp_path / "q.csv", tmp_path / "s.csv"
+    assert cli_main(["stance", "seeds", "--level", "quote", "--out", str(quotes_csv)]) == 0
+    assert cli_main(["stance", "seeds", "--level", "speaker", "--out", str(speakers_csv)]) == 0
+    q = pd.read_csv(quotes_csv)
+    assert {"doc_id", "quote", "start", "end", "stance", "speaker", "evidence"} <= set(q.columns)
+    assert set(q["stance"]) <= {"resurgent", "contained", "none"} and (q["stance"] != "none").sum() >= 8
+    sp = pd.read_csv(speakers_csv)
+    assert sp["n_quotes"].sum() == len(q) and sp["speaker_id"].is_unique
+    assert cli_main(["stance", "seeds", "--level", "article", "--method", "model", "--target", "security_trend",
+                     "--out", str(tmp_path / "t.csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "t.csv")["stance"]) <= {"improving", "deteriorating", "mixed", "none"}
+
+
 def test_cli_stance_eval(tmp_path, capsys):
     pred = tmp_path / "pred.csv"
     assert cli_main(["stance", "seeds", "--level", "article", "--method", "rules", "--out", str(pred)]) == 0
