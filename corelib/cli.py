@@ -349,8 +349,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = {"seed": args.seed}
     if args.target:
         options["target"] = args.target
-    if args.topics_sample:
-        options["topics_sample"] = args.topics_sample
+    for name in ("sample", "topics_k", "by"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     summary = pipeline.run(args.corpus, args.out, stages=stages, jobs=args.jobs, chunk_size=args.chunk_size,
                            engine=args.engine, scheduler=args.scheduler, options=options,
                            progress=not args.quiet, overwrite=args.overwrite, max_bytes=args.max_bytes,
@@ -363,7 +364,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def register_run(sub) -> None:
     """Add the ``run`` subcommand."""
-    from corelib.pipeline import DEFAULT_CHUNK_SIZE, ENGINES
+    from corelib.pipeline import DEFAULT_CHUNK_SIZE, DEFAULT_SAMPLE, ENGINES
 
     p = sub.add_parser("run", help="every stage over a big corpus: chunked, parallel or on Dask, to Parquet",
                        description="Run the stages over a corpus in chunks with bounded memory and write each "
@@ -383,8 +384,10 @@ def register_run(sub) -> None:
                    help="Dask scheduler address such as tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers)")
     p.add_argument("--target", default=None, help="stance codebook name or path (default: the stance default)")
     p.add_argument("--seed", type=int, default=0, help="seed for samples and models (default 0)")
-    p.add_argument("--topics-sample", type=int, default=None,
-                   help="articles in the seeded sample the topic model is fitted on (default 20000)")
+    p.add_argument("--sample", type=int, default=None,
+                   help=f"articles in the seeded sample keywords and the topic model use (default {DEFAULT_SAMPLE})")
+    p.add_argument("--topics-k", type=int, default=None, help="number of topics (default 10)")
+    p.add_argument("--by", default=None, help="article column keywords compare groups by (default outlet)")
     p.add_argument("--overwrite", action="store_true", help="replace the tables of an earlier run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,

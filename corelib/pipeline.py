@@ -552,6 +552,8 @@ class _DaskEngine:
                                         dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.n = 0
+        # tasks in flight follow the cluster's size: its worker threads
+        self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
     def submit(self, fn, *args):
         self.n += 1
@@ -733,7 +735,7 @@ def _first_pass(pool, path: Path, out: Path, names: tuple, options: dict, jobs: 
 
     meta = _MetadataLookup(path)
     index = DuplicateIndex()
-    window = 2 * jobs + 1
+    window = 2 * getattr(pool, "slots", jobs) + 1
     chunks = enumerate(_chunks(path, chunk_size, max_bytes, text_column))
     signing: deque = deque()
     working: deque = deque()
