@@ -375,10 +375,11 @@ _DASH = r"[-–—‒―]"
 _PW = r"(?:(?:[Aa]l|AL|[Ee]l|EL)-)?[A-Z][\w'’.]*(?:-[\w'’]+)*"
 _DATELINE = re.compile(
     rf"""^(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})
-        (?:,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}})
+        (?:,[ ]?(?P<pdate>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})
+           |,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}})
            |[ ]\((?P<pregion>[A-Z][\w'’.]*(?:[ ][A-Z][\w'’.]*)?)\)(?=[ ]*\())?
         [ ]*(?:(?:{_DASH}[ ]*)?\((?P<credit>[^()\n]{{1,40}})\))?
-        [ ]*{_DASH}+[ ]*
+        [ ]*(?:{_DASH}+|//)[ ]*
         (?:(?P<date>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})[ ]*(?:{_DASH}+[ ]*)?)?""",
     re.VERBOSE,
 )
@@ -445,7 +446,7 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
     region_out = ", ".join(_proper(r.strip()) if not (r.strip().isupper() and len(r.strip()) <= 4) else r.strip()
                            for r in region.split(",")) if region else ""
     full_place = f"{place_out}, {region_out}" if region_out else place_out
-    return Dateline(full_place, region_out, credit, _date_from_text(m["date"] or ""), m.end())
+    return Dateline(full_place, region_out, credit, _date_from_text(m["date"] or m["pdate"] or ""), m.end())
 
 
 # --------------------------------------------------------------------------- paragraphs

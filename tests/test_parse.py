@@ -121,6 +121,8 @@ def test_trailing_boilerplate_is_cut_and_roles_are_kept(parsed_seeds):
     ("Washington, DC–(ENEWSPF)–June 29, 2017", "Washington, DC", "DC", "ENEWSPF", "2017-06-29"),
     ("AL-QAIM, Iraq (AP) — Troops", "Al-Qaim, Iraq", "Iraq", "AP", ""),
     ("RAMADI: Anbar's governor said", "Ramadi", "", "", ""),
+    ("BAGHDAD // A car bomb", "Baghdad", "", "", ""),
+    ("WASHINGTON, Sept. 12, 2020 — Partner forces", "Washington", "", "", "2020-09-12"),
     ("Hasakeh (Syria) (AFP) - Kurdish-led forces", "Hasakeh, Syria", "Syria", "AFP", ""),
     ("DEIR EZ-ZOR, Syria (North Press) – Gunmen", "Deir Ez-Zor, Syria", "Syria", "North Press", ""),
 ])
