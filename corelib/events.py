@@ -30,8 +30,9 @@ _VAGUE_AFTER_A = re.compile(r"^\s+(?:number|lot|series|couple|handful|few|group|
 _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _NO_PLACE_KINDS = {"country"}
 _PLACE_BEFORE_CHARS = 60   # a place written before the trigger counts only this close to it
-_SKIPPED_BEFORE_ACTOR = {"the", "a", "an", "its", "their", "two", "three", "some", "several", "suspected",
-                         "alleged", "local", "remaining", "members", "member", "of"}
+# words between a role cue and the actor it applies to ("by suspected ISIS", "on the PMF")
+_SKIPPED_TAIL = re.compile(r"(?<![\w-])(?:the|a|an|its|their|some|several|suspected|alleged|local|remaining|members|"
+                           r"member|of)\s*$", re.I)
 _FUNCTION_WORDS = "after|before|an|a|the|in|of|to|and|or|from|by|with|at|on|for|than|as|that|who|which"
 _IGNORED_ACTOR_TYPES = {"media", "think_tank"}
 
@@ -60,6 +61,8 @@ class Vocabulary:
     left_dead: re.Pattern
     none: re.Pattern
     count_re: re.Pattern
+    qty_tail: re.Pattern           # a quantity that ends the text ("killed at least 3")
+    object_after: re.Pattern       # an object after a verb ("killed himself", "killed two")
     person_nouns: set
     not_counted: set
     clause_breaks: re.Pattern
@@ -109,12 +112,15 @@ def vocabulary() -> Vocabulary:
         elliptic=re.compile(rf"\band\s+{qty}\s+(?:(?:others?|more|people|persons)\s+)?(?:{participles})\b", re.I),
         noun_of=re.compile(rf"\b(?:(?P<kverb>{_alt(raw.get('killed_nouns', []))})|"
                            rf"(?P<wverb>{_alt(raw.get('wounded_nouns', []))}))\s+of\s+{qty}\b", re.I),
-        toll=re.compile(rf"\b(?:{_alt(raw.get('toll_words', []))})\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|"
+        toll=re.compile(rf"\b(?:{_alt(raw.get('toll_words', []))})\s+(?:[\w'’-]+\s+){{0,8}}?(?:to|of|at|reached|"
                         rf"is|was|stands\s+at|stood\s+at)\s+{qty}\b", re.I),
         left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>dead)|(?P<wverb>wounded|injured))\b",
                              re.I),
         none=re.compile(r"\bno\s+(?:(?:one|body|soldiers?|civilians?)\s+(?:was|were)\s+(?P<what>killed|injured|wounded|hurt)"
                         r"|(?:casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+reported)?)", re.I),
+        object_after=re.compile(rf"\s+(?:(?:himself|herself|themselves|itself|him|her|them|the|his|their|its)\b"
+                                rf"|{qty}\b)", re.I),
+        qty_tail=re.compile(rf"(?<![\w-]){qty}\s*$", re.I),
         count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
         not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
@@ -203,8 +209,9 @@ def casualties(sentence: str) -> list[Casualty]:
             add(m, kind_of(m), check)
     for m in v.passive.finditer(sentence):
         np_words = m.group("np").split()
-        if not m.group("be") and np_words and np_words[-1].lower().strip("(),") not in v.person_nouns:
-            continue  # "a double suicide bombing killed": no "were", no person: not a passive count
+        if not m.group("be") and ((np_words and np_words[-1].lower().strip("(),") not in v.person_nouns)
+                                  or v.object_after.match(sentence, m.end())):
+            continue  # no "were": "a double suicide bombing killed", "a suicide bomber killed himself and ..."
         if any(w.lower().strip(",") in {"and", "but", "while", "after", "as", "when"} for w in np_words):
             continue
         add(m, kind_of(m), True)
@@ -282,10 +289,14 @@ _PASSIVE_VICTIM = re.compile(
 
 def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabulary) -> str:
     """perpetrator | target for an actor mention relative to the event trigger."""
-    before = actors.tokenize(sentence[max(0, m_start - 60):m_start])
+    pre = sentence[max(0, m_start - 60):m_start]
+    while True:  # "by suspected ISIS", "on the PMF", "killed at least 3 Iraqi soldiers"
+        tail = _SKIPPED_TAIL.search(pre) or v.qty_tail.search(pre)
+        if tail is None:
+            break
+        pre = pre[:tail.start()]
+    before = actors.tokenize(pre)
     k = len(before)
-    while k and before[k - 1].text.lower() in _SKIPPED_BEFORE_ACTOR:  # "by suspected ISIS", "on the PMF"
-        k -= 1
     if actors.ends_with_phrase(before, k, v.perpetrator_cues):
         return "perpetrator"
     # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
@@ -425,6 +436,8 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
         if any(s < g.end() and g.start() < e or (e <= g.start() and sentence[e:g.start()].strip() == "")
                for s, e in actor_spans):
             continue  # "ISIS gunmen": the actor named right before the word is the perpetrator
+        if _role(sentence, g.start(), g.end(), anchor, v) != "perpetrator":
+            continue  # "killed about 70 militants in 12 airstrikes"
         dist = anchor.start - g.start()
         if "perpetrator" not in best or dist < best["perpetrator"][0]:
             best["perpetrator"] = (dist, {"entity": g.group().lower(), "text": g.group(),
@@ -461,6 +474,14 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
 
 
 _PEOPLE_COUNTED = {"kidnapping", "arrest", "execution"}
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _count_value(m: re.Match | None) -> int | None:
+    """Value of the quantity a count pattern matched; None for no match or a year ("the 2016 bombing")."""
+    if m is None or _YEAR.fullmatch(m.group("num")):
+        return None
+    return number_value(m.group("num"))
 
 
 def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | None:
@@ -468,23 +489,25 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
     or of people kidnapped, arrested or executed ("arrested 12 suspects", "three shepherds were abducted")."""
     if anchor.type in _PEOPLE_COUNTED:
         m = re.match(rf"\s+(?:(?:the|of)\s+)?{v.qty}\b", sentence[anchor.end:], re.I)
-        if m and number_value(m.group("num")) is not None and _person_follows(sentence[anchor.end + m.end():], v):
-            return number_value(m.group("num"))
-        m = re.search(rf"(?<![\w-]){v.qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
-                      rf"(?:also\s+)?$", sentence[:anchor.start], re.I)
-        if m and number_value(m.group("num")) is not None:
-            return number_value(m.group("num"))
+        value = _count_value(m)
+        if value is not None and _person_follows(sentence[anchor.end + m.end():], v):
+            return value
+        value = _count_value(re.search(
+            rf"(?<![\w-]){v.qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
+            rf"(?:also\s+)?$", sentence[:anchor.start], re.I))
+        if value is not None:
+            return value
     head = head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head
-    m = v.count_re.search(head[-80:])
-    if m and number_value(m.group("num")) not in (None, 1):
-        return number_value(m.group("num"))
+    value = _count_value(v.count_re.search(head[-80:]))
+    if value not in (None, 1):
+        return value
     if anchor.requires:
         tail = sentence[anchor.end:]
         for key in anchor.requires:
             pat = re.compile(rf"(?<![\w-]){v.qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
-            mm = pat.search(tail[:120])
-            if mm:
-                return number_value(mm.group("num"))
+            value = _count_value(pat.search(tail[:120]))
+            if value is not None:
+                return value
     return None
 
 

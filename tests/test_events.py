@@ -147,6 +147,31 @@ def test_perpetrator_and_target():
     assert (e.killed, e.perpetrator, e.place_id) == (2, "isis", "makhmur")
 
 
+def test_victims_counted_before_the_actor_are_targets():
+    e = one(snippet("ISIS killed 3 Iraqi soldiers in an attack on an army post in Tarmiyah."), event_type="attack")
+    assert (e.killed, e.perpetrator, e.target) == (3, "isis", "iraqi_army")
+    e = one(snippet("The coalition said it had killed about 70 militants in 12 airstrikes near Rawa."),
+            event_type="airstrike")
+    assert (e.killed, e["count"], e.perpetrator) == (70, 12, "coalition")   # the militants were killed
+
+
+def test_a_year_is_not_a_count():
+    e = one(snippet("The 2016 bombing killed more than 300 people in Karrada."), event_type="bombing")
+    assert e.killed == 300 and pd.isna(e["count"])
+
+
+def test_killer_is_not_counted_as_killed():
+    e = one(snippet("A suicide bomber killed himself and two others at a checkpoint near Tikrit."),
+            event_type="suicide_bombing")
+    assert pd.isna(e.killed)                    # not 1: the bomber is the subject, not a victim
+    assert [c.value for c in casualties("Two soldiers killed in an ambush near Rutba")] == [2]
+
+
+def test_death_toll_with_words_before_the_number():
+    e = one(snippet("The death toll from the car bombing in Karrada rose to 45 on Sunday."), event_type="bombing")
+    assert e.killed == 45
+
+
 def test_spelling_variants_reach_the_same_place():
     for name in ["Tuz Khurmatu", "Tuz Khurmato", "TUZ KHURMATU"]:
         e = one(snippet(f"A bomb exploded in {name}, wounding two people."), event_type="bombing")
