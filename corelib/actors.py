@@ -255,27 +255,41 @@ def lexicon() -> Lexicon:
     return lex
 
 
+def _alternation(phrases: Iterable[str]) -> str:
+    """Regex alternation of phrases, longest first, spaces matching any whitespace; never matches when empty."""
+    items = sorted({str(p) for p in phrases if str(p)}, key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in items) or "(?!)"
+
+
 @lru_cache(maxsize=1)
 def _names() -> dict:
     raw = _read_yaml("names.yaml")
     titles: set[str] = set()
+    title_phrases: set[str] = set()
     branches: set[str] = set()
-    titles_file = DATA / "speaker_titles.yaml"  # person titles and service branches (corelib.quotes)
+    roles: set[str] = set()
+    titles_file = DATA / "speaker_titles.yaml"  # person titles, service branches and roles (corelib.quotes)
     if titles_file.exists():
         tdata = yaml.safe_load(titles_file.read_text(encoding="utf-8")) or {}
         for group in (tdata.get("titles") or {}).values():
             for t in group:
+                title_phrases.add(str(t))
                 titles.update(str(t).split())
         for b in tdata.get("branches") or []:
             branches.update(str(b).split())
+        roles = {str(r) for r in tdata.get("person_nouns") or []}
     return {
         "connectors": {c.rstrip("-").lower() for c in raw.get("connectors", [])},
         "not_names": set(raw.get("not_names", [])),
         "demonyms": set(raw.get("demonyms", [])),
         "org_heads": set(raw.get("organisation_heads", [])),
         "place_heads": set(raw.get("place_heads", [])),
-        "locative_re": re.compile(r"(?:^|\W)(?:" + "|".join(re.escape(c) for c in sorted(
-            raw.get("locative_cues", []), key=len, reverse=True)) + r")\s+$", re.I),
+        "locative_re": re.compile(r"(?:^|\W)(?:" + _alternation(raw.get("locative_cues", [])) + r")\s+$", re.I),
+        "said_after": re.compile(r"^,?\s+(?:\w+\s+)?(?:" + _alternation(raw.get("person_verbs", [])) + r")\b"),
+        "apposition": re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + _alternation(roles) + r")\b"),
+        "person_before": re.compile(r"(?<![\w.])(?:" + _alternation(title_phrases) + r"|(?i:"
+                                    + _alternation(roles) + r"))\s+$"),
+        "roles": {r.lower() for r in roles},
         "titles": titles,
         "branches": branches - {"U.S.", "US"},
     }
@@ -410,12 +424,33 @@ def find_known(text: str, offset: int = 0) -> list[_Cand]:
 # --------------------------------------------------------------------------- fallback names
 
 _NAME_WORD = re.compile(r"(?:(?:al|el|bin|ibn|Al|El)-)?[A-Z][\w'’]*(?:-[\w'’]+)*\.?")
-_SAID_AFTER = re.compile(r"^,?\s+(?:\w+\s+)?(?:said|says|told|added|stated|noted|explained|warned|stressed|"
-                         r"announced|confirmed|claimed|wrote|tweeted|believes|declined)\b")
-_APPOSITION = re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:spokesman|spokeswoman|spokesperson|"
-                         r"official|commander|minister|governor|mayor|chief|head|director|analyst|"
-                         r"fellow|researcher|officer|general|colonel|leader|secretary|envoy|ambassador)\b")
+_NAME_RUN = re.compile(rf"(?: {_NAME_WORD.pattern}){{1,3}}")
 _INITIAL = re.compile(r"\b[A-Z]\.(?:\s|$)|\b(?:II|III|IV|Jr\.?)$")
+
+
+def _given_name(text: str, c: _Cand, offset: int, known: list[_Cand], cfg: dict, doc_lower: set) -> bool:
+    """True when a one-word town or city in ``text`` is a person's given name: right after a title or role
+    ("Lawmaker Shatha al-Musawi"), or before more name words that a person cue follows ("Walid Khaled, a
+    spokesman, said", "Khabat Ahmed told"). A locative cue before it ("in Soran") keeps the place."""
+    if c.target.type != "place" or c.alias is None or len(c.alias.key) != 1 \
+            or c.target.subtype in ("country", "governorate", "region"):
+        return False
+    s, e = c.start - offset, c.end - offset
+    before = text[max(0, s - 40):s]
+    if cfg["locative_re"].search(before):
+        return False
+    if cfg["person_before"].search(before):
+        return True
+    run = _NAME_RUN.match(text, e)
+    if run is None or any(e < k.end - offset and k.start - offset < run.end() for k in known):
+        return False
+    stop = cfg["org_heads"] | cfg["place_heads"] | cfg["not_names"] | cfg["demonyms"] | cfg["titles"]
+    for w in run.group().split():
+        w = w.rstrip(".")
+        if w in stop or w.lower() in cfg["roles"] or w.lower() in doc_lower:
+            return False
+    after = text[run.end():]
+    return bool(cfg["said_after"].match(after) or cfg["apposition"].match(after))
 
 
 def _title_case_sentence(text: str) -> bool:
@@ -473,7 +508,8 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
     while words:
         w = words[0].group()
         nxt = words[1].group() if len(words) > 1 else ""
-        if w in cfg["titles"] or w.rstrip(".") in cfg["titles"] or (w in cfg["branches"] and nxt in cfg["titles"]):
+        if w in cfg["titles"] or w.rstrip(".") in cfg["titles"] or w.lower() in cfg["roles"] \
+                or (w in cfg["branches"] and nxt in cfg["titles"]):
             titled = True
         elif w.rstrip(".") not in skip:
             break
@@ -487,7 +523,7 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
         e -= 1
     parts = [w.group().rstrip(".") for w in words]
     after = text[e:]
-    person_cue = titled or bool(_SAID_AFTER.match(after) or _APPOSITION.match(after))
+    person_cue = titled or bool(cfg["said_after"].match(after) or cfg["apposition"].match(after))
     if len(words) == 1:
         if person_cue and not _is_caps(parts[0]) and parts[0] not in cfg["org_heads"] | cfg["place_heads"]:
             subtype = "person"
@@ -560,6 +596,7 @@ def mentions_in_text(text: str, doc_id: str = "", spans: Iterable[tuple[int, int
     """Mentions in one article ``text``; ``spans`` are (sent_id, start, end) to scan (default: the whole text)."""
     spans = list(spans) if spans is not None else [(0, 0, len(text))]
     doc_lower = set(re.findall(r"\b[a-z][\w'’-]*", text))  # words written in lower case somewhere
+    cfg = _names()
     rows: list[dict] = []
     seen_entities: set[str] = set()
     pending_context: list[tuple[int, _Cand]] = []
@@ -568,6 +605,7 @@ def mentions_in_text(text: str, doc_id: str = "", spans: Iterable[tuple[int, int
             continue
         chunk = text[s:e]
         known = find_known(chunk, s)
+        known = [c for c in known if not _given_name(chunk, c, s, known, cfg, doc_lower)]
         kept = []
         for c in known:
             if c.alias is not None and c.alias.context_only:

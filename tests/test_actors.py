@@ -197,6 +197,26 @@ def test_never_list_keeps_person_names_out():
     assert entities("Qasim al-Araji met Jassim Mohammed in Baghdad.", "place") == ["baghdad"]
 
 
+@pytest.mark.parametrize("text,person", [
+    ("Walid Khaled, a spokesman for the ministry, said the talks went well.", "Walid Khaled"),
+    ("Soran Omar, a Kurdish lawmaker, said the vote was unfair.", "Soran Omar"),
+    ("Khabat Ahmed told Rudaw the road was closed.", "Khabat Ahmed"),
+    ("Lawmaker Shatha al-Musawi said the budget was late.", "Shatha al-Musawi"),
+])
+def test_given_names_that_are_also_towns_are_people(text, person):
+    rows = mentions_in_text(text)
+    assert not [r for r in rows if r["type"] == "place"]
+    assert (person, "person") in [(r["text"], r["subtype"]) for r in rows]
+
+
+def test_towns_before_titles_and_after_locative_cues_stay_places():
+    assert entities("Fighting resumed in Soran on Monday.", "place") == ["soran"]
+    assert entities("Mosul Governor Najm al-Jubouri said the city was safe.", "place") == ["mosul"]
+    assert entities("Nineveh Health Director Falah al-Taie said the hospital was full.", "place") == \
+        ["nineveh_governorate"]
+    assert entities("Ranya residents said the water was cut.", "place") == ["ranya"]
+
+
 def test_unknown_place_after_locative_cue():
     rows = mentions_in_text("Two shepherds were abducted in Zarganiya on Friday.")
     assert [(r["text"], r["type"], r["subtype"]) for r in rows] == [("Zarganiya", "unknown", "place")]
