@@ -193,6 +193,11 @@ def test_ambiguous_names_need_a_locative_cue():
     assert entities("The Hit district council met.", "place") == ["hit"]
 
 
+def test_sulaimani_is_the_city_after_a_cue_and_the_general_otherwise():
+    assert entities("Protests spread in Sulaimani on Monday.", "place") == ["sulaymaniyah"]
+    assert entities("Qassem Sulaimani was killed in a US strike.", "place") == []
+
+
 def test_never_list_keeps_person_names_out():
     assert entities("Qasim al-Araji met Jassim Mohammed in Baghdad.", "place") == ["baghdad"]
 
