@@ -56,8 +56,8 @@ _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
-    "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "title_weight": 2.0,
-                  "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
+    "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "min_voices": 2,
+                  "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
 }
 _SEP = r"[\s\-\u2010\u2011\u2013]+"
 _GAP = r"(?:[^\s.,;:!?\"\u201c\u201d]+\s+){0,4}?"
@@ -354,6 +354,7 @@ class Codebook:
     cues: list[Cue]
     flip: dict[str, str]
     negated_min_weight: float
+    rebuttal_weight: float
     hedge_factor: float
     distancing_factor: float
     after_weights: tuple[float, float]
@@ -368,6 +369,7 @@ class Codebook:
     modifiers: _Matcher = field(repr=False, default=None)
     anchors: _Matcher = field(repr=False, default=None)
     pronouns: _Matcher = field(repr=False, default=None)
+    denial: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))  # any negator: "cue says not"
 
     @property
     def sides(self) -> list[str]:
@@ -535,9 +537,12 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             chk.fail(p, f"unknown label '{lab}' in {where} (expected one of: {', '.join(sides + list(extra))})")
 
     # ---- negation, contrast, hedges, reported
-    neg = chk.mapping(raw.get("negation"), ("negation",), "negation", {"negators", "window", "flip", "min_weight"})
+    neg = chk.mapping(raw.get("negation"), ("negation",), "negation",
+                      {"negators", "window", "flip", "min_weight", "rebuttal_weight"})
     window = int(chk.number(neg.get("window", 4), ("negation", "window"), "negation.window", 0, 30))
     negated_min = chk.number(neg.get("min_weight", 0.0), ("negation", "min_weight"), "negation.min_weight", 0.0, 10.0)
+    rebuttal = chk.number(neg.get("rebuttal_weight", 1.0), ("negation", "rebuttal_weight"), "negation.rebuttal_weight",
+                          0.0, 1.0)
     flip_raw = chk.mapping(neg.get("flip", {}), ("negation", "flip"), "negation.flip")
     flip = {}
     for k, v in flip_raw.items():
@@ -657,6 +662,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
     return Codebook(
         name=name, path=path, description=str(raw.get("description", "")).strip(), labels=labels,
         neutral=neutral, aggregate_labels=aggregate_labels, cues=cues, flip=flip, negated_min_weight=negated_min,
+        rebuttal_weight=rebuttal,
         hedge_factor=factor(hedges, ("hedges",), 0.75),
         distancing_factor=factor(reported, ("reported",), 0.85),
         after_weights=(chk.number(after.get("before_weight", 0.5), ("contrast", "after", "before_weight"), "before_weight"),
@@ -665,6 +671,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         anchor_scope=anchor_scope, decision=decision, aggregate=aggregate, examples=examples,
         training_data=training, main=main, modifiers=modifiers, anchors=_Matcher(anchor_src),
         pronouns=pronouns if pronoun_words else None, aliases=aliases,
+        denial=re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cues if c.kind == "negator")
+                          or r"(?!x)x", re.IGNORECASE),
     )
 
 
@@ -754,10 +762,15 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     mlo, mhi = bisect.bisect_left(dm.mod_starts, s), bisect.bisect_left(dm.mod_starts, e)
     mods = [m for m in dm.mods[mlo:mhi] if m[1] <= e]
     pending: list[tuple[int, int, Cue]] = []
-    hits: list[list] = []  # [start, end, cue, label, negator or None]
-    for ms, me, idx in dm.main[lo:hi]:
-        if me > e:
-            continue
+    hits: list[list] = []  # [start, end, cue, label, negator or None, denies]
+    found = [m for m in dm.main[lo:hi] if m[1] <= e]
+    min_score = cb.decision["min_score"]
+
+    def reaches(neg: tuple[int, int, Cue], ms: int) -> bool:
+        between = text[neg[1]:ms]
+        return not _CLAUSE_BREAK.search(between) and len(_WORD.findall(between)) <= neg[2].window
+
+    for k, (ms, me, idx) in enumerate(found):
         cue = cb.cues[idx]
         if cue.kind == "exclude":
             continue
@@ -766,10 +779,15 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
             continue
         negator = None
         if pending:
-            ns, ne, ncue = pending[-1]
-            between = text[ne:ms]
-            if not _CLAUSE_BREAK.search(between) and len(_WORD.findall(between)) <= ncue.window:
-                negator = pending.pop()
+            if reaches(pending[-1], ms):
+                # a cue that cannot count here, or a weak one (a noun like "threat") with a stronger cue
+                # after it in reach, lets the negation pass to that cue: "does not mean the threat has diminished"
+                weak = (cue.anchor and not anchored) or cue.weight < min_score
+                nxt = next(((s2, c2) for s2, _, i2 in found[k + 1:] if (c2 := cb.cues[i2]).kind != "exclude"), None)
+                passes = weak and nxt is not None and nxt[1].kind == "cue" and reaches(pending[-1], nxt[0]) \
+                    and nxt[1].weight > cue.weight and (anchored or not nxt[1].anchor)
+                if not passes:
+                    negator = pending.pop()
             else:
                 pending.clear()
         label = cue.label
@@ -778,7 +796,8 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
         if negate_all and label in cb.flip:
             label = cb.flip[label]
         if not cue.anchor or anchored:
-            hits.append([ms, me, cue, label, negator])
+            denies = negator is not None or bool(cb.denial.search(text, ms, me))
+            hits.append([ms, me, cue, label, negator, denies])
         if cue.negates:
             pending.append((ms, me, cue))
     hedges = [m for m in mods if m[2] == "hedge"]
@@ -795,9 +814,14 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     evidence = []
     used_markers = set()
     voting = [h for h in hits if h[3] in scores]
-    for ms, me, cue, label, negator in hits:
+    for ms, me, cue, label, negator, denies in hits:
         w = (max(cue.weight, cb.negated_min_weight) if negator is not None else cue.weight) * factor
         if label in scores:
+            # rebuttal: "the caliphate fell, but that was not the end of ISIS" -- a plain cue followed in
+            # the span by a denial (a negated cue, or a cue that says "not") for another side is conceded
+            if contrast and not denies and cb.rebuttal_weight < 1.0 and \
+                    any(v[0] > ms and v[3] != label for v in voting if v[5]):
+                w *= cb.rebuttal_weight
             before = [a for a in afters if a > ms and any(v[0] >= a for v in voting)]
             after = [a for a in afters if a < ms and any(v[0] < a for v in voting)]
             if before:
@@ -1195,8 +1219,6 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
         q["quote"] = [text_of(d)[s:e] if s >= 0 else "" for d, s, e in zip(q["doc_id"], q["start"], q["end"])]
     sents = _sentence_roles(parsed)
     spans_of = {d: list(zip(g["start"].astype(int), g["end"].astype(int))) for d, g in sents.groupby("doc_id")}
-    negator_rx = re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cb.cues if c.kind == "negator")
-                            or r"(?!x)x", re.IGNORECASE)
     cols: dict[str, list] = defaultdict(list)
     cache: dict[str, _DocMatches] = {}
     has_cue = "cue" in q.columns
@@ -1217,7 +1239,7 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
             anchored = _anchored(cb, dm, spans[:k0] + [(min(s, around[0][0]), max(e, around[-1][1]))], k0,
                                  min(s, around[0][0]), max(e, around[-1][1]))
             verb = str(getattr(rec, "cue", "") or "") if has_cue else ""
-            denied = bool(verb) and bool(negator_rx.fullmatch(verb.strip()))
+            denied = bool(verb) and bool(cb.denial.fullmatch(verb.strip()))
             sc = _score_span(cb, dm, s, e, anchored, negate_all=denied)
         label, conf = _decide(cb, sc.scores, sc.hedged)
         for name, value in (("stance", label), ("confidence", conf), ("anchored", anchored),
@@ -1332,6 +1354,11 @@ def _balanced_headline(cb: Codebook, text: str, s: int, e: int) -> bool:
     return ranked[1] >= cb.decision["min_score"] and ranked[1] >= share * sum(ranked)
 
 
+def _narrator_voice(sentence: dict) -> str:
+    """The voice a narrator sentence speaks in: the headline (title, standfirst) or the body."""
+    return "(headline)" if sentence.get("role") in ("title", "standfirst") else "(narrator)"
+
+
 def _inside(starts: list[int], ends: list[int], pos: int) -> bool:
     i = bisect.bisect_right(starts, pos) - 1
     return i >= 0 and pos < ends[i]
@@ -1371,6 +1398,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
                 n_body += 1
         narrator = {lab: 0.0 for lab in cb.sides}
         quoted = {lab: 0.0 for lab in cb.sides}
+        voices: dict[str, set] = {lab: set() for lab in cb.sides}  # narrator and each quoted source, per side
         contrib: list[dict] = []
         for r, pw in zip(srecs, pos_weight):
             if r.get("decided_by", "rules") == "model":
@@ -1380,6 +1408,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
                 w = _unit_strength(cb, r) * pw
                 if w > 0:
                     narrator[r["stance"]] += w
+                    voices[r["stance"]].add(_narrator_voice(r))
                     contrib += [dict(ev, label=r["stance"], weight=round(w, ROUND), source="narrator")
                                 for ev in r["evidence"][:1]]
                 continue
@@ -1394,6 +1423,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
             if label in own:
                 w = min(_net(own, label), 3.0) * pw
                 narrator[label] += w
+                voices[label].add(_narrator_voice(r))
                 contrib += [dict(ev, weight=round(float(ev["weight"]) * pw, ROUND), source="narrator")
                             for ev in cues if ev["label"] == label]
         n_quotes = Counter()
@@ -1406,6 +1436,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
             quoted[r["stance"]] += w
             n_quotes[r["stance"]] += 1
             who = str(r.get("speaker", "") or "")
+            voices[r["stance"]].add(str(r.get("speaker_id", "") or "") or who or f"(quote at {r['start']})")
             contrib += [dict(ev, weight=round(float(ev.get("weight", 0.0) or 0.0) * agg["quote_weight"], ROUND),
                              source=f"quote: {who}" if who else "quote")
                         for ev in r.get("evidence", []) or []
@@ -1416,7 +1447,8 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         balanced = title is not None and methods != ["model"] and \
             _balanced_headline(cb, text_of(doc_id), int(title["start"]), int(title["end"]))
         if balanced and label in cb.sides and cb.aggregate_labels and \
-                sorted(totals.values())[-2] >= agg["min_side"]:
+                sorted(totals.values())[-2] >= agg["min_side"] and \
+                min(len(v) for v in voices.values()) >= agg["min_voices"]:
             label, conf = cb.aggregate_labels[0], round(1.0 - abs(totals[cb.sides[0]] - totals[cb.sides[1]])
                                                         / sum(totals.values()), ROUND)
         contrib.sort(key=lambda d: (-float(d.get("weight", 0.0)), d["start"]))
@@ -1428,9 +1460,11 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
                      **{f"narrator_{lab}": round(narrator[lab], ROUND) for lab in cb.sides},
                      **{f"quotes_{lab}": round(quoted[lab], ROUND) for lab in cb.sides},
                      **{f"n_quotes_{lab}": n_quotes.get(lab, 0) for lab in cb.sides},
+                     **{f"voices_{lab}": len(voices[lab]) for lab in cb.sides},
                      "evidence": evidence, "method": "+".join(methods)})
     cols = ["doc_id", "start", "end", "title", "stance", "confidence"] + \
-        [f"{p}_{lab}" for p in ("score", "narrator", "quotes", "n_quotes") for lab in cb.sides] + ["evidence", "method"]
+        [f"{p}_{lab}" for p in ("score", "narrator", "quotes", "n_quotes", "voices") for lab in cb.sides] + \
+        ["evidence", "method"]
     df = pd.DataFrame(rows, columns=cols)
     df["evidence_text"] = [_evidence_text(ev) for ev in df["evidence"]]
     return df.reset_index(drop=True)

@@ -364,19 +364,37 @@ def test_article_is_mixed_when_voices_go_both_ways(two_voice_corpus):
     assert {ev["source"] for ev in row["evidence"]} >= {"quote: Karwan Aziz", "quote: Ali Hassan"}
 
 
-def test_a_headline_stating_both_sides_makes_the_article_mixed():
+def test_a_headline_stating_both_sides_makes_the_article_mixed_only_with_voices_both_ways():
     from corelib.parse import parse_documents
 
-    body = ("BAGHDAD – Iraqi officials said on Monday that the Islamic State had been defeated in the "
-            "province and that only scattered remnants remained in the desert.\n\n"
-            "A Kurdish commander warned, however, that the militants were regrouping in the valleys.\n")
+    body = ("BAGHDAD – The Islamic State has lost its last strongholds in the province, and attacks have fallen "
+            "sharply this year.\n\n"
+            "“Daesh is finished here. Only scattered remnants hide in the desert,” said ministry spokesman Saad Nouri.\n\n"
+            "A Kurdish commander, Karwan Aziz, warned that the militants were regrouping in the valleys.\n\n"
+            "“The security situation is stable and under our control,” said police chief Ali Hassan.\n\n"
+            "“Daesh attacks our positions every night,” said a tribal leader, Ahmed Salih.\n")
+    both_ways = "ISIS weakened but far from defeated, officials say\n\n"
     parsed = parse_documents([
-        {"doc_id": "both", "text": "ISIS weakened but far from defeated, officials say\n\n" + body},
+        {"doc_id": "both", "text": both_ways + body},
         {"doc_id": "one", "text": "Iraq says ISIS reduced to scattered remnants\n\n" + body},
+        {"doc_id": "lone", "text": both_ways + body.replace(body.split("\n\n")[2], "The commander did not comment.")
+         .rsplit("\n\n", 1)[0] + "\n"},  # neither the Kurdish commander nor the tribal leader
     ])
-    arts = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), None).set_index("doc_id")
+    said = [("Daesh is finished here. Only scattered remnants hide in the desert", "Saad Nouri"),
+            ("the militants were regrouping in the valleys", "Karwan Aziz"),
+            ("The security situation is stable and under our control", "Ali Hassan"),
+            ("Daesh attacks our positions every night", "Ahmed Salih")]
+    quotes = pd.DataFrame([{"doc_id": d, "quote": q, "speaker": who, "speaker_id": who.split()[-1].lower()}
+                           for d in ("both", "one", "lone") for q, who in said
+                           if not (d == "lone" and who in ("Ahmed Salih", "Karwan Aziz"))])
+    tagged = S.tag_quotes(parsed, quotes, method="rules")
+    arts = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), tagged).set_index("doc_id")
+    # the headline states both sides and the body voices each side through two sources or more
     assert arts.loc["both", "stance"] == "mixed"
+    assert arts.loc["both", "voices_resurgent"] >= 3 and arts.loc["both", "voices_contained"] >= 3  # headline counted
+    # a one-sided headline, or a resurgent side voiced by the headline alone, is not enough
     assert arts.loc["one", "stance"] == "contained"
+    assert arts.loc["lone", "stance"] == "contained" and arts.loc["lone", "voices_resurgent"] == 1
     assert S._balanced_headline(S.load_codebook(), "ISIS lost its territory, not its intent", 0, 39)
 
 
