@@ -110,3 +110,12 @@ def test_index_lists_runs_and_escapes_everything(tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "A &lt;i&gt;title&lt;/i&gt;" in page
     assert 'href="01_a.html"' in page and 'href="02_b.ipynb"' in page and 'href="manifest.json"' in page
     assert "1 of 2 analyses ran" in page and 'class="failed"' in page
+
+
+def test_cli_report_stops_on_a_bad_parameter_before_running_anything(tmp_path, seeds_dir, capsys):
+    from corelib.cli import main
+
+    code = main(["report", str(seeds_dir), "--out", str(tmp_path / "out"), "--k", "0"])
+    assert code == 2
+    assert "n_topics must be a positive whole number or 'auto', got '0'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
