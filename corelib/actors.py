@@ -10,7 +10,9 @@ suffixes, ambiguous names) and ``names.yaml`` (the fallback for capitalised name
 :func:`extract` returns one row per mention: ``doc_id, sent_id, start, end, text, entity, name,
 type (actor|place|unknown), subtype, part_of, governorate, country, lat, lon``; ``start``/``end``
 index ``articles.text``. Overlapping candidates are resolved by longest match, so "Islamic State
-group" is one mention and "Kurdistan Region Government" is the KRG, not a place.
+group" is one mention and "Kurdistan Region Government" is the KRG, not a place. An actor named in
+an article's dateline ("WASHINGTON (AP) —") is the place the story was filed from (type unknown,
+subtype place).
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from typing import Iterable
 
 import pandas as pd
 import yaml
+
+from corelib.parse import match_dateline
 
 DATA = Path(__file__).parent / "data"
 ROUND = 4
@@ -625,11 +629,31 @@ def mentions_in_text(text: str, doc_id: str = "", spans: Iterable[tuple[int, int
     return rows
 
 
+def dateline_spans(parsed) -> dict[str, tuple[int, int]]:
+    """Return {doc_id: (start, end)} of each article's dateline ("BEIRUT (AP) —"), where the story was filed."""
+    out: dict[str, tuple[int, int]] = {}
+    pars = getattr(parsed, "paragraphs", None)
+    if pars is None or not len(pars):
+        return out
+    texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
+    for doc_id, g in pars[pars["role"].isin(["dateline", "body"])].groupby("doc_id", sort=False):
+        p = g.sort_values("start").iloc[0]
+        start, end = int(p["start"]), int(p["end"])
+        if p["role"] == "dateline":
+            out[doc_id] = (start, end)
+            continue
+        d = match_dateline(str(texts.get(doc_id, ""))[start:end])
+        if d is not None:
+            out[doc_id] = (start, start + d.end)
+    return out
+
+
 def extract(parsed, unknown: bool = True) -> pd.DataFrame:
     """Mentions of actors, places and unknown capitalised names: one row per mention, sorted by doc_id, start."""
     rows: list[dict] = []
     sents = parsed.sentences
     by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
+    datelines = dateline_spans(parsed)
     for art in parsed.articles.itertuples(index=False):
         text = art.text if isinstance(art.text, str) else ""
         g = by_doc.get(art.doc_id)
@@ -637,7 +661,13 @@ def extract(parsed, unknown: bool = True) -> pd.DataFrame:
             continue
         spans = list(zip(g["sent_id"].astype(int), g["start"].astype(int), g["end"].astype(int)))
         try:
-            rows.extend(mentions_in_text(text, str(art.doc_id), spans, unknown=unknown))
+            found = mentions_in_text(text, str(art.doc_id), spans, unknown=unknown)
+            dl = datelines.get(art.doc_id)
+            for r in found:  # "WASHINGTON, DC, USA (AP) —" is where the story was filed, not the US government
+                if dl and r["type"] == "actor" and r["subtype"] != "media" and dl[0] <= r["start"] < r["end"] <= dl[1]:
+                    name = re.sub(r"\s+", " ", r["text"].translate(_FOLD))
+                    r.update(entity=name, name=name, type="unknown", subtype="place", part_of="")
+            rows.extend(r for r in found if unknown or r["type"] != "unknown")
         except Exception as exc:  # one bad article never stops a batch
             import warnings
             warnings.warn(f"actors.extract: {art.doc_id}: {type(exc).__name__}: {exc}")

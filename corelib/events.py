@@ -519,27 +519,6 @@ def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
     return out
 
 
-def _dateline_ends(parsed) -> dict[str, tuple[int, int]]:
-    """Span of each article's dateline ("BEIRUT (AP) —"): its places are where the story was filed."""
-    from corelib.parse import match_dateline
-
-    out: dict[str, tuple[int, int]] = {}
-    pars = getattr(parsed, "paragraphs", None)
-    if pars is None or not len(pars):
-        return out
-    texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
-    for doc_id, g in pars[pars["role"].isin(["dateline", "body"])].groupby("doc_id", sort=False):
-        p = g.sort_values("start").iloc[0]
-        start, end = int(p["start"]), int(p["end"])
-        if p["role"] == "dateline":
-            out[doc_id] = (start, end)
-            continue
-        d = match_dateline(str(texts.get(doc_id, ""))[start:end])
-        if d is not None:
-            out[doc_id] = (start, start + d.end)
-    return out
-
-
 def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
     """One row per event found in body and standfirst sentences, sorted by doc_id, start (columns: EVENT_COLUMNS)."""
     if mentions is None:  # unknown names that resolve to a gazetteer spelling come back as places
@@ -548,7 +527,7 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
     ment_by_doc = _records_by_doc(mentions)
     dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()
     dates_by_doc = _records_by_doc(dates)
-    datelines = _dateline_ends(parsed)
+    datelines = actors.dateline_spans(parsed)
     sents = parsed.sentences
     if "role" in sents.columns:
         sents = sents[sents["role"].isin(["body", "standfirst", "dateline"])]

@@ -253,6 +253,17 @@ def test_adversarial_fragments(parts):
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # known mentions never overlap
 
 
+def test_an_actor_named_in_the_dateline_is_where_the_story_was_filed():
+    parsed = parse_documents([{"doc_id": "d", "text": "US troops leave base\n\nWASHINGTON (AP) — The Pentagon said "
+                                                      "on Monday that Washington would keep troops in Iraq."}])
+    m = actors.extract(parsed)
+    rows = {r.text: (r.entity, r.type, r.subtype) for r in m.itertuples()}
+    assert rows["WASHINGTON"] == ("WASHINGTON", "unknown", "place")
+    assert rows["AP"][1] == "actor"                                  # the credit stays the news agency
+    assert rows["Washington"] == ("us_government", "actor", "government")   # in the body it is the government
+    assert "WASHINGTON" not in set(actors.extract(parsed, unknown=False)["text"])
+
+
 def test_bad_articles_do_not_stop_a_batch():
     parsed = parse_documents([{"doc_id": "a", "text": "Title\n\nISIS attacked Kirkuk."},
                               {"doc_id": "b", "text": ""}, {"doc_id": "c", "text": "\x00\x01 ??"}])
