@@ -50,6 +50,7 @@ from corelib.tables import flatten
 DEFAULT_CHUNK_SIZE = 500
 DEFAULT_SAMPLE = 20000   # articles in the seeded sample that sample and model stages are fitted on
 MODEL_GROUP = 2000       # consecutive articles (in corpus order) a fitted model is applied to at once
+SAME_ERROR_LIMIT = 3      # articles failing alone as their chunk did before a stage counts as broken there
 SORT_KEYS = ("doc_id", "start", "end")
 MANIFEST = "manifest.json"
 ENGINES = ("local", "dask")
@@ -153,14 +154,38 @@ def _run_stance(parsed: Parsed, tables: dict, options: dict) -> dict:
             "stance_articles": stance.tag_articles(parsed, sentences, quotes, target)}
 
 
-def _stance_speakers(out: Path, options: dict) -> dict:
-    """Stance per speaker over all their quotations in the corpus."""
+def _speaker_key(quotes: pd.DataFrame) -> pd.Series:
+    """The key stance.tag_speakers groups quotations by: speaker_id, else the speaker's name."""
+    key = quotes["speaker_id"].fillna("").astype(str)
+    name = quotes["speaker"].fillna("").astype(str)
+    return pd.Series([k if k.strip() else (n.strip() or "(unknown)") for k, n in zip(key, name)],
+                     index=quotes.index, dtype=object)
+
+
+def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 250_000) -> dict:
+    """Stance per speaker over all their quotations in the corpus, a slice of the speakers at a time."""
     from corelib import stance
 
-    quotes = read_table(out, "stance_quotes")
-    speakers = stance.tag_speakers(quotes, options.get("target") or stance.DEFAULT_TARGET)
+    target = options.get("target") or stance.DEFAULT_TARGET
+    total = sum(len(pd.read_parquet(p, columns=["doc_id"])) for p in _partitions(out, "stance_quotes"))
+    passes = max(1, -(-total // rows_per_pass))
+    frames = []
+    for b in range(passes):
+        pieces = []
+        for part in _partitions(out, "stance_quotes"):
+            df = read_table(out, "stance_quotes", partitions=[int(part.stem.split("-")[1])])
+            if passes > 1:
+                bucket = _speaker_key(df).map(lambda k: _bucket(k, passes))
+                df = df[bucket.to_numpy() == b]
+            pieces.append(df)
+        frames.append(stance.tag_speakers(pd.concat(pieces, ignore_index=True), target))
+    speakers = pd.concat(frames, ignore_index=True).sort_values("speaker_id", kind="stable")
     write_partition(speakers, out, "stance_speakers", 0)
     return {"stance_speakers": len(speakers)}
+
+
+def _bucket(key: str, n: int) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big") % n
 
 
 def _run_keywords(sample: Parsed, tables: dict, options: dict) -> dict:
@@ -427,18 +452,25 @@ def run_stage(stage: Stage, parsed: Parsed, tables: dict, options: dict) -> tupl
     fail is rejected with the reason, the others go on. Returns (tables, reject rows)."""
     try:
         return stage.run(parsed, tables, options), []
-    except Exception:
-        pass
+    except Exception as exc:
+        chunk_error = f"{type(exc).__name__}: {exc}"
     parts: list[dict] = []
     bad = []
     sources = dict(zip(parsed.articles["doc_id"], parsed.articles["source"]))
     for doc_id in parsed.articles["doc_id"]:
+        if len(bad) >= SAME_ERROR_LIMIT and not parts and all(b["_error"] == chunk_error for b in bad):
+            # the first articles all fail as the whole chunk did (a broken data file, say): the stage
+            # cannot run here, so the other articles get the same reason without trying each one
+            bad.append({"doc_id": doc_id, "source": sources.get(doc_id, ""), "_error": chunk_error})
+            continue
         sub, sub_tables = _subset(parsed, tables, [doc_id])
         try:
             parts.append(stage.run(sub, sub_tables, options))
         except Exception as exc:
             bad.append({"doc_id": doc_id, "source": sources.get(doc_id, ""),
-                        "reason": f"{stage.name} error: {type(exc).__name__}: {exc}"})
+                        "_error": f"{type(exc).__name__}: {exc}"})
+    bad = [{"doc_id": b["doc_id"], "source": b["source"], "reason": f"{stage.name} error: {b['_error']}"}
+           for b in bad]
     if not parts:
         return {t: pd.DataFrame({"doc_id": pd.Series(dtype=str)}) for t in stage.tables}, bad
     return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}, bad
@@ -549,7 +581,7 @@ class _DaskEngine:
             import logging
 
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.n = 0
         # tasks in flight follow the cluster's size: its worker threads

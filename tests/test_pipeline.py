@@ -202,3 +202,22 @@ def test_command_line_run(corpus, tmp_path, capsys):
     assert "62 documents, 60 articles, 2 rejected" in capsys.readouterr().err
     manifest = json.loads((out / pipeline.MANIFEST).read_text())
     assert manifest["options"]["stages"] == ["parse"] and manifest["tables"]["articles"]["partitions"] == 4
+
+
+CALLS: list[int] = []
+
+
+def _always_broken(parsed: Parsed, tables: dict, options: dict) -> dict:
+    CALLS.append(len(parsed.articles))
+    raise OSError("codebook.yaml: line 3: bad pattern")
+
+
+def test_a_stage_broken_for_every_article_is_not_retried_article_by_article(corpus, tmp_path, monkeypatch):
+    stage = pipeline.Stage("broken", "corelib.parse", "parse_documents", _always_broken, ("broken",))
+    monkeypatch.setattr(pipeline, "STAGES", pipeline.STAGES[:1] + [stage])
+    CALLS.clear()
+    _run(corpus, tmp_path / "out", jobs=1, chunk_size=20, stages=["broken"])
+    reasons = pipeline.read_table(tmp_path / "out", "rejects")["reason"]
+    assert (reasons == "broken error: OSError: codebook.yaml: line 3: bad pattern").sum() == N_ARTICLES
+    alone = [n for n in CALLS if n == 1]  # 62 inputs in 4 chunks: each tried whole, then 3 articles alone
+    assert len(CALLS) - len(alone) == 4 and len(alone) <= 4 * pipeline.SAME_ERROR_LIMIT
