@@ -466,6 +466,8 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
         "governorate": place["governorate"] if place else "", "country": place["country"] if place else "",
         "lat": place["lat"] if place else None, "lon": place["lon"] if place else None,
         "_place_kind": place["subtype"] if place else "",
+        "_back_reference": killed is None and wounded is None and count is None
+        and _DEFINITE_BEFORE.search(sentence, cs, anchor.start) is not None,
         "places": "|".join(dict.fromkeys(p["entity"] for p in places)),
         "actor": perpetrator, "perpetrator": perpetrator, "target": target,
         "date": date, "date_text": date_text,
@@ -474,6 +476,9 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
 
 
 _PEOPLE_COUNTED = {"kidnapping", "arrest", "execution"}
+# "condemned the attack", "the deadly attack is the third": a definite trigger without numbers may name
+# an event already reported
+_DEFINITE_BEFORE = re.compile(r"(?<![\w-])(?:the|this|that|these|those)\s+(?:[\w'’-]+\s+){0,2}$", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -544,6 +549,7 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
         doc_dates = dates_by_doc.get(art.doc_id, [])
         n = 0
+        seen: set[str] = set()   # event types already listed for this article
         for s in g.itertuples(index=False):
             start, end = int(s.start), int(s.end)
             sentence = text[start:end]
@@ -558,6 +564,11 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
                 continue
             for ev in found:
                 ev.pop("_place_kind", None)
+                typ = ev["event_type"]
+                if ev.pop("_back_reference") and not include_generic and (
+                        typ in seen or (typ in v.generic_types and seen)):
+                    continue  # "Barzani condemned the attack": the attack is already a row
+                seen.add(typ)
                 n += 1
                 rows.append({"doc_id": art.doc_id, "event_id": f"{art.doc_id}:e{n}", "sent_id": int(s.sent_id),
                              "sentence": sentence, **ev})

@@ -172,6 +172,16 @@ def test_death_toll_with_words_before_the_number():
     assert e.killed == 45
 
 
+def test_a_later_definite_mention_of_the_same_event_is_not_a_new_row():
+    body = ("A roadside bomb killed two soldiers near Tarmiyah on Monday.\n\n"
+            "The governor of Baghdad condemned the attack in a statement on Tuesday.")
+    df = snippet(body)
+    assert list(df.event_type) == ["bombing"] and df.killed.tolist() == [2]
+    assert len(snippet(body, include_generic=True)) == 2
+    first = snippet("The attack on the base near Hawija on Monday came after weeks of calm.")
+    assert list(first.place_id) == ["hawija"]           # the first mention of an event is kept
+
+
 def test_spelling_variants_reach_the_same_place():
     for name in ["Tuz Khurmatu", "Tuz Khurmato", "TUZ KHURMATU"]:
         e = one(snippet(f"A bomb exploded in {name}, wounding two people."), event_type="bombing")
