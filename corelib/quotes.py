@@ -56,7 +56,10 @@ class _Lexicon:
     openers: frozenset
     adjuncts: frozenset
     statement_nouns: frozenset
+    document_nouns: frozenset  # "figures", "data", "statement": their source may follow ("figures from X")
+    document_links: tuple      # ("from",), ("released", "by"), ...
     opinion_nouns: frozenset
+    addressees: frozenset      # "told reporters", "told a news conference": the addressee, never a quotation
     before_that: frozenset   # adjunct, statement and opinion words that may stand between a verb and "that"
     impersonal: dict
     title_heads: dict        # lower title text -> head
@@ -69,6 +72,7 @@ class _Lexicon:
     particles: frozenset
     suffixes: frozenset
     adverbial: frozenset
+    asides: frozenset        # word tuples of asides between a speaker and the verb (", however,")
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
 
@@ -119,7 +123,10 @@ def _lex() -> _Lexicon:
         openers=_words(verbs["clause_openers"]),
         adjuncts=_words(verbs["adjunct_words"]),
         statement_nouns=_words(w for s in verbs["statement_nouns"] for w in s.split()),
+        document_nouns=_words(verbs["document_nouns"]) | _words(w for w in verbs["statement_nouns"] if " " not in w),
+        document_links=tuple(sorted((tuple(x.lower().split()) for x in verbs["document_links"]), key=lambda w: -len(w))),
         opinion_nouns=_words(verbs["opinion_nouns"]),
+        addressees=_words(verbs["addressees"]),
         before_that=_words(verbs["adjunct_words"]) | _words(verbs["opinion_nouns"]) |
         _words(w for s in verbs["statement_nouns"] for w in s.split()),
         impersonal={k: v for k, v in verbs["impersonal_passive"].items()},
@@ -133,6 +140,7 @@ def _lex() -> _Lexicon:
         particles=_words(spk["name_particles"]),
         suffixes=frozenset(spk["name_suffixes"]),
         adverbial=_words(spk["adverbial_openers"]),
+        asides=frozenset(tuple(str(a).lower().split()) for a in spk["asides"]),
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
     )
@@ -268,7 +276,7 @@ def _mask(text: str, quotes: list[_Quote]) -> str:
 # --------------------------------------------------------------------------- tokens
 
 _LOWER_WORD = re.compile(r"\b(?:[a-z]+|According)\b")
-_TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=\w))*|[^\w\s§]")
+_TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=\w)|(?<=\d),(?=\d{3}(?!\d)))*|[^\w\s§]")  # 3,000 is one token
 
 
 class _Tok:
@@ -337,11 +345,11 @@ _TIME = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "satu
                    "yesterday", "tonight", "week", "month", "year", "weekend", "morning", "evening", "night",
                    "afternoon", "earlier", "later", "recently", "previously", "last", "this", "next", "on",
                    "also", "meanwhile", "however", "now", "then"})
+_MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                     "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec."})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
 _DASHES = frozenset({"—", "–", "-", "―"})
 _CONTINUING = frozenset({"but", "while", "although", "though", "yet", "whereas"})
-_ADDRESSEES = frozenset({"reporters", "journalists", "media", "press", "lawmakers", "parliament", "him", "her", "them",
-                         "us", "me", "audience", "crowd", "viewers", "listeners"})
 
 
 # --------------------------------------------------------------------------- speaker phrases
@@ -366,6 +374,19 @@ class _Mention:
         words = {w.rstrip(".") for w in words} | words
         words.add(_title_head(self.title, lex))
         return words
+
+
+def _named_after_role(words: list[_Tok], lex: _Lexicon) -> bool:
+    """A lower-case role before a name: ``spokesman Maj. Gen. Khalid Aziz``, ``the coalition spokesman Col.
+    X``, ``researcher Hiwa Salih`` (not ``the Kataib Hezbollah``)."""
+    r = len(words)
+    while r > 0 and (_cap(words[r - 1].t) or words[r - 1].low in lex.particles):
+        r -= 1
+    if r == len(words) or r == 0 or not _cap(words[-1].t):
+        return False
+    if words[r - 1].t.islower() and words[r - 1].low in lex.person_nouns:
+        return True
+    return any(w.t in lex.title_last or w.low in lex.title_heads for w in words[r:-1])
 
 
 def _title_head(title: str, lex: _Lexicon) -> str:
@@ -463,13 +484,55 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
     for n in range(start, k + 1):
         if toks[n].low in _REL:
             rel_seen = True
-        elif not rel_seen and _is_verbish(toks, n, lex):
+        elif not rel_seen and _is_verbish(toks, n, lex) and not _modifier_phrase(toks, n, k, start, lex) and \
+                not _noun_use(toks, n, lex):
             cut = n + 1
     start = cut
     # time words before the subject: "Last week Jabar Yawar"
     while start < k and toks[start].low in _TIME and toks[start + 1].k == "w":
         start += 1
     return start
+
+
+def _noun_use(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
+    """A document noun that is also a verb form, inside a noun phrase: ``A U.N. monitoring report``,
+    ``the army's statement`` (not ``Officials report``)."""
+    if toks[i].low not in lex.document_nouns:
+        return False
+    for m in range(i - 1, max(-1, i - 5), -1):
+        t = toks[m]
+        if t.k != "w" or t.low in lex.aux or t.low in _PRONOUNS:
+            return False
+        if t.low in ("a", "an", "the", "this", "its", "their", "his", "her") or t.low.endswith(("’s", "'s")):
+            return m == i - 1 or not (toks[i - 1].t.islower() and toks[i - 1].low.endswith("s"))
+    return False
+
+
+def _modifier_phrase(toks: list[_Tok], n: int, k: int, start: int, lex: _Lexicon) -> bool:
+    """The verb-like word at ``n`` heads a short phrase after a noun, up to ``k``: ``A U.N. report in July``,
+    ``An assessment released in February``, ``A man wounded in the attack`` (not ``He said on Monday the``)."""
+    if n <= start or toks[n - 1].k != "w" or toks[n - 1].low in _DETS | _PREPS | lex.aux or \
+            toks[n].low in lex.aux or not (toks[n].low.endswith("ed") or toks[n].low in lex.document_nouns):
+        return False
+    tail = toks[n + 1:k + 1]
+    if not tail or tail[0].low not in _PREPS or len(tail) > 6:
+        return False
+    for m, t in enumerate(tail[1:], 1):
+        if t.k != "w" or (t.low in _DETS and tail[m - 1].low not in _PREPS) or \
+                (t.low not in _PREPS and _is_verbish(tail, m, lex)):
+            return False
+    return True
+
+
+def _time_tail(toks: list[_Tok], lo: int, hi: int, lex: _Lexicon) -> int:
+    """End of a speaker phrase without a final time phrase: ``A U.N. report in July`` -> ``A U.N. report``."""
+    for p in range(hi - 2, lo, -1):
+        if toks[p].low in ("in", "on", "during", "at", "from", "since", "last", "earlier", "this"):
+            rest = toks[p + 1:hi]
+            if rest and all(t.low in _TIME or t.low in _MONTHS or t.t.isdigit() for t in rest):
+                cut = p - 1 if toks[p - 1].low.endswith("ed") and p - 1 > lo else p
+                return cut if cut - lo >= 2 else hi
+    return hi
 
 
 def _looks_name(toks: list[_Tok], lex: _Lexicon) -> bool:
@@ -509,12 +572,14 @@ class _NP:
 def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     """The speaker phrase that ends just before the reporting verb at token ``i``."""
     k = i - 1
-    while k >= lo and toks[k].k == "w" and (toks[k].low in _SKIP_BEFORE_CUE or
+    while k >= lo and toks[k].k == "w" and ((toks[k].low in _SKIP_BEFORE_CUE and toks[k].t.islower()) or
                                              (toks[k].low.endswith("ly") and toks[k].t.islower()
                                               and len(toks[k].t) > 4)):
         k -= 1
     if k < lo:
         return None
+    if toks[k].t == "," and (aside := _aside_before(toks, k, lo, lex)) >= 0:
+        k = aside  # "Residents of the town, however, say": read the speaker before the aside
     if toks[k].t == ",":
         a_hi = k - 1
         if a_hi < lo:
@@ -551,6 +616,10 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     if toks[k].k != "w" and toks[k].t != ")":
         return None
     start = _collect_back(toks, k, lo, lex)
+    for m in range(k, start, -1):
+        if toks[m].low in _PRONOUNS and toks[m - 1].k == "w":
+            start = m  # "a man it described as": a relative clause whose subject is the pronoun
+            break
     if start > k or not _np_ok(toks[start:k + 1], lex):
         return None
     last = toks[k]
@@ -558,7 +627,7 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]) \
             and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK):
         return None
-    np_ = _NP(start, k + 1)
+    np_ = _NP(start, _time_tail(toks, start, k + 1, lex))
     # a fronted role: "President of KRG, Nechirvan Barzani warned"
     if start - 2 >= lo and toks[start - 1].t == "," and _looks_name(toks[start:k + 1], lex):
         r_hi = start - 2
@@ -568,6 +637,17 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
                 and (r_lo == lo or toks[r_lo - 1].t == ","):
             np_.role_lo, np_.role_hi = r_lo, r_hi + 1
     return np_
+
+
+def _aside_before(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
+    """Index of the last word before an aside that ends with the comma at ``k`` (``X, however,``), or -1."""
+    for n in range(1, 5):
+        c = k - n - 1
+        if c - 1 < lo:
+            break
+        if toks[c].t == "," and tuple(t.low for t in toks[c + 1:k]) in lex.asides and toks[c - 1].k == "w":
+            return c - 1
+    return -1
 
 
 def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
@@ -648,7 +728,7 @@ def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
     head = head_words[-1].low if head_words else low0
     head = re.sub(r"[’']s$", "", head)
     definite = low0 in ("the", "this", "these", "those")
-    if low0 in _DETS or not _cap(words[0].t):
+    if (low0 in _DETS or not _cap(words[0].t)) and not _named_after_role(words, lex):
         if head in lex.statement_nouns:
             return _Mention(phrase, s, e, "statement", head=head, definite=definite, role=role)
         if head in lex.person_nouns or head in lex.title_heads:
@@ -780,13 +860,14 @@ def _skip_object(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
     """Skip the addressee after told/warned/assured: a capitalised run or a short noun phrase."""
     m = k
     if m < hi and toks[m].k == "w" and _cap(toks[m].t):
-        while m < hi and toks[m].k == "w" and (_cap(toks[m].t) or toks[m].low in ("reporters", "media")):
-            m += 1
+        while m < hi and toks[m].k == "w" and (_cap(toks[m].t) or toks[m].low in ("reporters", "media")
+                                               or (toks[m].t.isdigit() and len(toks[m].t) <= 3)):
+            m += 1  # "told Rudaw", "told Kurdistan 24", "told Pentagon reporters"
         return m
     last = k
     while m < hi and toks[m].k == "w" and m - k < 4 and toks[m].low != "that" and toks[m].low not in _PREPS \
             and toks[m].low not in lex.aux and toks[m].low not in lex.openers - {"this", "these", "those"}:
-        if toks[m].low in _ADDRESSEES or toks[m].low in lex.person_nouns or toks[m].low in lex.org_nouns:
+        if toks[m].low in lex.addressees or toks[m].low in lex.person_nouns or toks[m].low in lex.org_nouns:
             last = m + 1
         m += 1
     return last
@@ -853,9 +934,14 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                                                   _trail_ok(toks, j, obj, lex)):
             att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
         else:
-            # inside another clause ("added that it had warned ..."): no zone of its own
             att.mode = "lead"
-            att.zone = first if toks[first - 1].k == "p" else -1
+            before_np = toks[first - 1]
+            if before_np.low in _CONTINUING or (before_np.low == "and" and first >= 2 and toks[first - 2].t == ","):
+                # a clause of its own after a conjunction: "..., though it warned that ...", "A, and officials said B"
+                att.zone = first - 2 if first >= 2 and toks[first - 2].t == "," else first - 1
+            else:
+                # inside another clause ("added that it had warned ..."): no zone of its own
+                att.zone = first if before_np.k == "p" else -1
             _read_after(toks, att, j, n, cls, obj, lex)
 
     atts: list[_Att] = []
@@ -868,8 +954,9 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             continue
         j, lemma, cls, obj = hit
         prev = toks[i - 1] if i > 0 else None
-        if prev is not None and prev.k == "w" and (prev.low in _DETS or prev.low == "to") and lemma != "according to":
-            i = j  # a noun ("the report") or an infinitive ("to respond")
+        if prev is not None and prev.k == "w" and (prev.low in _DETS or prev.low == "to") and lemma != "according to" \
+                or _noun_use(toks, i, lex):
+            i = j  # a noun ("the report", "a U.N. report") or an infinitive ("to respond")
             continue
         if j + 1 < n and toks[j].low == "to" and toks[j + 1].low in ("be", "have", "been"):
             i = j  # "believed to have played", "said to be": not a quotation
@@ -924,12 +1011,34 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 else:
                     i = j
                     continue
+            elif (z := _coordinated(toks, i, atts, lex)) >= 0:
+                # a second verb of the same subject: "X said A, and warned that B", "insisted A and said B"
+                att.mode, att.speaker_mode, att.zone = "lead", "unit", z
+                _read_after(toks, att, j, n, cls, obj, lex)
+                if att.content is None and not att.direct:
+                    i = j
+                    continue
             else:
                 i = j
                 continue
         atts.append(att)
         i = j
     return atts
+
+
+def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> int:
+    """Where a reporting verb joined by ``and`` to an earlier attribution of the sentence takes over (the
+    ``and``, or the comma before it), or -1."""
+    if toks[i].low in lex.participles or not any(a.np is not None and a.mode != "none" and a.zone >= 0
+                                                 for a in atts):
+        return -1
+    k = i - 1
+    while k > 0 and toks[k].k == "w" and toks[k].t.islower() and (toks[k].low in _SKIP_BEFORE_CUE or (
+            toks[k].low.endswith("ly") and len(toks[k].t) > 4)):
+        k -= 1
+    if k < 1 or toks[k].low != "and":
+        return -1
+    return k - 1 if toks[k - 1].t == "," else k
 
 
 def _quoted_as(toks: list[_Tok], as_i: int, lex: _Lexicon) -> tuple[int, _NP | None] | None:
@@ -983,7 +1092,11 @@ def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
         return True
     if first[0].k != "w":
         return False
-    if first[0].low in lex.adverbial or first[0].low.endswith("ing") or len(first) <= 3:
+    # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,"),
+    # not when it is a clause of its own ("Attacks fell sharply, according to ...")
+    short = len(first) <= 3 and (any(t.low in _TIME or t.low == "ago" or t.t[0].isdigit() for t in first)
+                                 or (len(first) == 1 and first[0].low.endswith("ly")))
+    if first[0].low in lex.adverbial or first[0].low.endswith("ing") or short:
         return not any(t.k in ("q", "o", "c") for t in before) or first[0].low in lex.adverbial
     return False
 
@@ -996,13 +1109,29 @@ def _read_according(toks: list[_Tok], att: _Att, lex: _Lexicon) -> None:
         k += 1
     if k == j or not _np_ok(toks[j:k], lex):
         return
-    att.np = _NP(j, k)
-    if i == 0 or _only_adverbials(toks[:i], lex):
-        if k < n and toks[k].t == ",":
-            att.mode, att.zone = "lead", 0 if i == 0 else i
-            att.content = (k + 1, n)
-    elif toks[i - 1].t in (",", "—", "–") or toks[i - 1].k in ("c", "q"):
+    att.np = _source_of_document(toks, j, k, lex) or _NP(j, k)
+    if (i == 0 or _only_adverbials(toks[:i], lex)) and k < n and toks[k].t == ",":
+        att.mode, att.zone = "lead", 0 if i == 0 else i
+        att.content = (k + 1, n)
+    elif i > 0 and (toks[i - 1].t in (",", "—", "–") or toks[i - 1].k in ("c", "q")):
         att.mode, att.zone = "acc", i - 1 if toks[i - 1].k == "p" else i
+
+
+def _source_of_document(toks: list[_Tok], lo: int, hi: int, lex: _Lexicon) -> _NP | None:
+    """The source named after figures or a document: ``figures from the council`` -> ``the council``."""
+    m = lo
+    while m < hi and toks[m].k == "w" and toks[m].low not in lex.document_nouns and m - lo < 4 and \
+            toks[m].low not in _PREPS:
+        m += 1
+    if m >= hi or toks[m].low not in lex.document_nouns:
+        return None
+    m += 1
+    for link in lex.document_links:
+        if tuple(t.low for t in toks[m:m + len(link)]) == link:
+            s = m + len(link)
+            if s < hi and _np_ok(toks[s:hi], lex):
+                return _NP(s, hi)
+    return None
 
 
 def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: bool, lex: _Lexicon,
@@ -1167,7 +1296,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
         while hi < nt and toks[hi].k == "w" and not _is_verbish(toks, hi, lex) and hi - lo < 12 and \
                 toks[hi].low not in lex.participles:
             hi += 1
-        if hi > lo and _np_ok(toks[lo:hi], lex):
+        if hi > lo and toks[lo].low not in lex.cue_first and _np_ok(toks[lo:hi], lex):
             subject = _mention(text, toks, _NP(lo, hi), lex)
             mentions.append(subject)
     # zones: each attribution owns the stretch from its zone to the next one
@@ -1187,8 +1316,9 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             return None, "impersonal"
         if a.speaker_mode == "unit":
             prior = [b for b in atts if b.cue_lo < a.cue_lo and b.mention is not None]
-            if prior:
-                return prior[-1].mention, "np"
+            top = [b for b in prior if b.zone >= 0]  # the subject of the sentence, not of a reported clause
+            if top or prior:
+                return (top or prior)[-1].mention, "np"
             return subject, "np" if subject is not None else "context"
         if a.mention is None:
             return None, "context"
@@ -1403,11 +1533,11 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             for x in reversed(before):
                 r = _final(x)
                 if want == "person" and (r.kind == "person" or (r.kind in ("description", "nominal")
-                                                                 and not r.plural)):
+                                                                 and not r.plural) or _unknown_one(r, lex)):
                     return r
                 if want == "plural" and (r.plural or r.kind == "org"):
                     return r
-                if want == "org" and r.kind in ("org",):
+                if want == "org" and r.kind in ("org", "statement"):
                     return r
             if want == "person":
                 return _last_named_person(text, pos, lex)
@@ -1525,6 +1655,15 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             row["_affil"] = " ".join(x for x in (row["speaker_title"], row["speaker_role"],
                                                  _head_phrase(row["speaker"])) if x)
     return out
+
+
+def _unknown_one(m: _Mention, lex: _Lexicon) -> bool:
+    """An unnamed source whose noun is neither a known person nor organisation word, introduced as one
+    (``a local notable``, ``one tribal elder``): ``he`` or ``she`` may stand for it."""
+    words = m.text.split()
+    return m.kind == "org" and len(words) >= 2 and words[0].lower() in ("a", "an", "one") and \
+        m.head.isalpha() and m.head not in lex.org_nouns and m.head not in lex.document_nouns and \
+        not any(_cap(w) for w in words[1:])
 
 
 def _content_words(phrase: str) -> set:

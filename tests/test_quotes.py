@@ -270,6 +270,48 @@ def test_held_out_articles_meet_the_targets():
     # a passive with no agent: the source is unnamed
     ("On Monday, it was announced that the army would stay in the old city.",
      [("the army would stay in the old city", "indirect", "unnamed announcement")]),
+    # a second reporting verb of the same subject opens a second reported clause
+    ("The governor said the main road to Hawija had reopened, and warned that the curfew would return if the "
+     "attacks resumed.",
+     [("the main road to Hawija had reopened", "indirect", "The governor"),
+      ("the curfew would return if the attacks resumed", "indirect", "The governor")]),
+    ("A border guard officer, quoted by a local radio station, insisted the crossing was “fully secured” against "
+     "smugglers and said two more towers had been built.",
+     [("the crossing was “fully secured” against smugglers", "partial", "A border guard officer"),
+      ("two more towers had been built", "indirect", "A border guard officer")]),
+    # "it" after a conjunction stands for the organisation or document named before
+    ("The interior ministry said the border strip was quiet, though it warned that smugglers could still cross "
+     "at night.",
+     [("the border strip was quiet", "indirect", "The interior ministry"),
+      ("smugglers could still cross at night", "indirect", "The interior ministry")]),
+    # a trailing attribution with an addressee that is an occasion or an outlet with a number in its name
+    ("Troops carried out 210 raids in the first half of the year, up from 150 a year earlier, spokesman Brig. Gen. "
+     "Salam Hadi told a news conference in Erbil.",
+     [("Troops carried out 210 raids in the first half of the year, up from 150 a year earlier", "indirect",
+       "Salam Hadi")]),
+    ("An official at the migration ministry said a convoy had left the camp.\n\n"
+     "The families will be moved to a rehabilitation centre in Anbar next week, the official told France 24.",
+     [("a convoy had left the camp", "indirect", "An official at the migration ministry"),
+      ("The families will be moved to a rehabilitation centre in Anbar next week", "indirect",
+       "An official at the migration ministry")]),
+    # the source behind figures, data or a statement; a thousands separator is not a clause boundary
+    ("More than 3,000 families still live in the camp, according to figures from the local council.\n\n"
+     "Four soldiers were wounded, according to a statement by the army.",
+     [("More than 3,000 families still live in the camp", "indirect", "the local council"),
+      ("Four soldiers were wounded", "indirect", "the army")]),
+    # an aside between the subject and the verb
+    ("Farmers in Hawija, however, say the threat is growing.",
+     [("the threat is growing", "indirect", "Farmers in Hawija")]),
+    # a time phrase or a participle phrase between the speaker and the verb stays out of the speaker
+    ("A Pentagon report in March estimated that about 2,500 fighters remained in the region.\n\n"
+     "A British intelligence assessment published in April said the group was recruiting again.",
+     [("about 2,500 fighters remained in the region", "indirect", "A Pentagon report"),
+      ("the group was recruiting again", "indirect", "A British intelligence assessment")]),
+    # a partial quotation in a relative clause whose subject is a pronoun does not split the reported clause
+    ("The police said in a statement that six suspects had been detained in Baiji, including a woman it described "
+     "as a \"recruiter\" for the group.",
+     [("six suspects had been detained in Baiji, including a woman it described as a \"recruiter\" for the group",
+       "partial", "The police")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
