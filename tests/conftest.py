@@ -21,6 +21,36 @@ def parsed_seeds():
     return parse_corpus(SEEDS)
 
 
+@pytest.fixture(scope="session")
+def csv_text():
+    """A function giving a table as the CSV text `corelib` writes (to compare two runs byte for byte)."""
+    import io
+
+    from corelib.tables import write_table
+
+    def render(df) -> str:
+        buf = io.StringIO()
+        write_table(df, "csv", buf)
+        return buf.getvalue()
+    return render
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """A function running the `corelib` command line in-process: (exit code, what it wrote to stdout)."""
+    import io
+    from contextlib import redirect_stdout
+
+    from corelib.cli import main
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code = main(argv)
+        return code, buf.getvalue()
+    return run
+
+
 # --------------------------------------------------------------------------- notebooks and report
 # A second, different small corpus (tests/data/notebook_corpus: one .html article, hostile markup in
 # article text) and non-default parameters; the report built on it is shared by test_notebooks.py

@@ -1,11 +1,8 @@
 """corelib.keywords: domain-aware tokens, TF-IDF terms, keyphrases, collocations, keyness and KWIC."""
 from __future__ import annotations
 
-import io
 import math
-from contextlib import redirect_stdout
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +10,6 @@ from hypothesis import strategies as st
 from corelib import keywords as kw
 from corelib.cli import main
 from corelib.parse import parse_documents
-from corelib.tables import write_table
 
 # Short wire-style articles written for these tests: Kurdish outlet 2020 on ISIS attacks in the
 # disputed territories, an international outlet 2017 on Mosul after its recapture.
@@ -55,17 +51,6 @@ def small():
     return parse_documents([{"doc_id": d, "text": t, "outlet": o, "published": p} for d, o, p, t in ARTICLES])
 
 
-def csv_bytes(df: pd.DataFrame) -> str:
-    buf = io.StringIO()
-    write_table(df, "csv", buf)
-    return buf.getvalue()
-
-
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        code = main(argv)
-    return code, buf.getvalue()
 
 
 # --------------------------------------------------------------------------- tokens
@@ -161,8 +146,8 @@ def test_top_terms_per_group_keep_the_group_and_trace_back(small):
     assert set(by_year["group"]) == {"2017", "2020"}
 
 
-def test_top_terms_are_deterministic(parsed_seeds):
-    assert csv_bytes(kw.top_terms(parsed_seeds, top=10)) == csv_bytes(kw.top_terms(parsed_seeds, top=10))
+def test_top_terms_are_deterministic(parsed_seeds, csv_text):
+    assert csv_text(kw.top_terms(parsed_seeds, top=10)) == csv_text(kw.top_terms(parsed_seeds, top=10))
 
 
 # --------------------------------------------------------------------------- keyphrases and collocations
@@ -347,7 +332,7 @@ def test_no_words_left_is_a_clear_error():
 
 # --------------------------------------------------------------------------- command line
 
-def test_cli_keywords_keyness_kwic(seeds_dir, capsys):
+def test_cli_keywords_keyness_kwic(seeds_dir, capsys, run_cli):
     code, out = run_cli(["keywords", str(seeds_dir), "--top", "3"])
     assert code == 0 and out.startswith("doc_id,rank,term,score,count,start,end,published,outlet,title")
     assert out == run_cli(["keywords", str(seeds_dir), "--top", "3"])[1]  # same bytes twice

@@ -1,18 +1,14 @@
 """corelib.topics: NMF/LDA over paragraphs, NPMI coherence, diversity, stability, choice of k, groups, time."""
 from __future__ import annotations
 
-import io
 import math
-from contextlib import redirect_stdout
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from corelib import topics as tp
 from corelib.cli import main
 from corelib.parse import parse_documents
-from corelib.tables import write_table
 
 # Two themes written for these tests, one paragraph per line of thought: the vote (Kurdish outlet,
 # 2018) and attacks (international outlet, 2019).
@@ -57,11 +53,6 @@ def two_themes():
 def seeds_nmf(parsed_seeds):
     return tp.TopicModel(k=4, method="nmf").fit(parsed_seeds)
 
-
-def csv_bytes(df: pd.DataFrame) -> str:
-    buf = io.StringIO()
-    write_table(df, "csv", buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- measures, worked by hand
@@ -143,12 +134,12 @@ def test_two_clear_themes_come_apart(two_themes):
     assert tp.TopicModel(k=2, method="lda").fit(two_themes).stability(seeds=(1, 2)) < 1.0
 
 
-def test_runs_are_identical(parsed_seeds):
+def test_runs_are_identical(parsed_seeds, csv_text):
     for method in ("nmf", "lda"):
         a = tp.TopicModel(k=3, method=method).fit(parsed_seeds)
         b = tp.TopicModel(k=3, method=method).fit(parsed_seeds)
-        assert csv_bytes(tp.top_terms_table(a)) == csv_bytes(tp.top_terms_table(b))
-        assert csv_bytes(a.paragraphs_) == csv_bytes(b.paragraphs_)
+        assert csv_text(tp.top_terms_table(a)) == csv_text(tp.top_terms_table(b))
+        assert csv_text(a.paragraphs_) == csv_text(b.paragraphs_)
 
 
 def test_stability_is_one_for_the_same_seed_on_all_paragraphs(seeds_nmf):
@@ -227,14 +218,8 @@ def test_errors_are_clear(parsed_seeds):
 
 # --------------------------------------------------------------------------- command line
 
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        code = main(argv)
-    return code, buf.getvalue()
 
-
-def test_cli_topics_tables(seeds_dir, capsys):
+def test_cli_topics_tables(seeds_dir, capsys, run_cli):
     code, out = run_cli(["topics", str(seeds_dir), "--k", "3"])
     assert code == 0 and out.startswith("topic,label,rank,term,weight\n")
     assert out == run_cli(["topics", str(seeds_dir), "--k", "3"])[1]  # same bytes twice
