@@ -54,7 +54,6 @@ SAME_ERROR_LIMIT = 3      # articles failing alone as their chunk did before a s
 SORT_KEYS = ("doc_id", "start", "end")
 MANIFEST = "manifest.json"
 ENGINES = ("local", "dask")
-KINDS = ("chunk", "sample", "model")
 PARSE_TABLES = {"articles": ARTICLE_COLUMNS, "paragraphs": PARAGRAPH_COLUMNS, "sentences": SENTENCE_COLUMNS,
                 "dates": DATE_COLUMNS}
 
@@ -123,12 +122,17 @@ def _link_speakers(out: Path, options: dict) -> dict:
     quotes._link_person_ids(rows)
     mapping = {i: r["speaker_id"] for i, r in zip(sorted(ids), rows) if r["speaker_id"] != i}
     if mapping:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         for table in tables:
             for part in _partitions(out, table):
-                df = pd.read_parquet(part)
-                if df["speaker_id"].isin(list(mapping)).any():
-                    df["speaker_id"] = df["speaker_id"].map(lambda i: mapping.get(i, i))
-                    _write_parquet(df, part, _json_columns(part))
+                data = pq.read_table(part)
+                column = data.schema.get_field_index("speaker_id")
+                old = data.column(column).to_pylist()
+                if any(i in mapping for i in old):
+                    new = pa.array([mapping.get(i, i) for i in old], type=data.schema.field(column).type)
+                    pq.write_table(data.set_column(column, data.schema.field(column), new), part)
     return {}
 
 
@@ -167,7 +171,9 @@ def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 250_000) -> 
     from corelib import stance
 
     target = options.get("target") or stance.DEFAULT_TARGET
-    total = sum(len(pd.read_parquet(p, columns=["doc_id"])) for p in _partitions(out, "stance_quotes"))
+    import pyarrow.parquet as pq
+
+    total = sum(pq.ParquetFile(p).metadata.num_rows for p in _partitions(out, "stance_quotes"))
     passes = max(1, -(-total // rows_per_pass))
     frames = []
     for b in range(passes):
