@@ -306,25 +306,32 @@ class TermMatrix:
     paragraph_counts: sp.csr_matrix
 
 
+def count_terms(texts: Sequence[str], tokenizer: Tokenizer, vocabulary: Sequence[str] | None = None,
+                what: str = "corpus") -> tuple[sp.csr_matrix, np.ndarray]:
+    """Return the term counts (texts x terms, CSR) and the sorted terms (or the given ``vocabulary``)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    cv = CountVectorizer(analyzer=tokenizer.terms, lowercase=False,
+                         vocabulary=None if vocabulary is None else list(vocabulary))
+    try:
+        counts = cv.fit_transform(list(texts)).tocsr()
+    except ValueError:
+        raise ValueError(f"no words left in the {what} after removing stop words and numbers") from None
+    return counts, cv.get_feature_names_out()
+
+
 def term_matrix(parsed: Parsed, level: str = "document", tokenizer: Tokenizer | None = None,
                 roles: Iterable[str] = TEXT_ROLES, drop_duplicates: bool = True) -> TermMatrix:
     """Return term counts per article (``level='document'``) or per paragraph (``'paragraph'``)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     if level not in ("document", "paragraph"):
         raise ValueError(f"level must be 'document' or 'paragraph', not '{level}'")
     pars = text_units(parsed, roles, drop_duplicates)
     tok = tokenizer or Tokenizer()
-    cv = CountVectorizer(analyzer=tok.terms, lowercase=False)
-    try:
-        counts = cv.fit_transform(pars["text"].tolist()).tocsr()
-    except ValueError:
-        raise ValueError("no words left in the corpus after removing stop words and numbers") from None
-    terms = cv.get_feature_names_out()
+    counts, terms = count_terms(pars["text"].tolist(), tok)
     if level == "paragraph":
         return TermMatrix(pars.drop(columns=["text"]), counts, terms, pars, counts)
     codes, doc_ids = pd.factorize(pars["doc_id"], sort=True)
-    agg = _indicator(codes, len(doc_ids)) @ counts
+    agg = group_indicator(codes, len(doc_ids)) @ counts
     units = pars.groupby("doc_id", sort=True).agg(start=("start", "min"), end=("end", "max"),
                                                     n_paragraphs=("para_id", "size")).reset_index()
     return TermMatrix(units, agg.tocsr(), terms, pars, counts)
@@ -366,13 +373,13 @@ def first_occurrences(tm: TermMatrix, doc_ids: Sequence[str], terms: Sequence[st
     return (np.array([p[0] for p in pos], dtype=np.int64), np.array([p[1] for p in pos], dtype=np.int64))
 
 
-def _indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
-    """Sparse 0/1 matrix (groups x items) with a 1 where item i belongs to group codes[i]."""
+def group_indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """Return a sparse 0/1 matrix (groups x items) with a 1 where item i belongs to group codes[i]."""
     n = len(codes)
     return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_groups, n))
 
 
-def _with_meta(df: pd.DataFrame, parsed: Parsed, columns: Iterable[str] = META_COLUMNS) -> pd.DataFrame:
+def with_metadata(df: pd.DataFrame, parsed: Parsed, columns: Iterable[str] = META_COLUMNS) -> pd.DataFrame:
     """Return ``df`` with the article metadata columns appended (joined on doc_id, row order kept)."""
     cols = [c for c in columns if c in parsed.articles.columns and c not in df.columns]
     if not cols or "doc_id" not in df.columns:
@@ -421,11 +428,11 @@ def top_terms(parsed: Parsed, by: str | None = None, top: int = 10, fold_aliases
         out = pd.DataFrame({"doc_id": doc_ids[row], "rank": rank, "term": tm.terms[col], "score": val,
                             "count": count})
         out = _add_first_spans(out, tm, tok)
-        return _with_meta(out, parsed)
+        return with_metadata(out, parsed)
 
     groups = group_values(parsed.articles, by).reindex(doc_ids).to_numpy()
     codes, labels = pd.factorize(groups, sort=True)
-    ind = _indicator(codes, len(labels))
+    ind = group_indicator(codes, len(labels))
     n_docs = np.bincount(codes, minlength=len(labels))
     mean_tfidf = sp.diags(1.0 / n_docs) @ ind @ tfidf
     row, col, val, rank = _top_per_row(mean_tfidf, top)
@@ -540,7 +547,7 @@ def keyphrases(parsed: Parsed, by: str | None = None, top: int = 10, max_words: 
         out = pd.DataFrame(locate(rows), columns=["rank", "phrase", "score", "count", "docs", "doc_id", "start",
                                           "end", "text"]).drop(columns=["docs"])
         out = out[["doc_id", "rank", "phrase", "score", "count", "start", "end", "text"]]
-        return _with_meta(out, parsed)
+        return with_metadata(out, parsed)
     groups = group_values(parsed.articles, by)
     by_group: dict[str, list] = defaultdict(list)
     for d in sorted(per_doc):
@@ -697,7 +704,7 @@ class _Groups:
 def _groups(parsed: Parsed, tm: TermMatrix, by: str) -> _Groups:
     groups = group_values(parsed.articles, by).reindex(tm.units["doc_id"].to_numpy()).to_numpy()
     codes, labels = pd.factorize(groups, sort=True)
-    ind = _indicator(codes, len(labels))
+    ind = group_indicator(codes, len(labels))
     present = (tm.counts > 0).astype(np.int64)
     return _Groups(by, [str(x) for x in labels], codes, (ind @ tm.counts).toarray(), (ind @ present).toarray(),
                    present.tocsc())
@@ -863,4 +870,4 @@ def kwic(parsed: Parsed, pattern: str, window: int = 5, unit: str = "words", reg
             rows.append((doc_id, int(p_id[i]), s, e, left, text[s:e], right))
     out = pd.DataFrame(rows, columns=["doc_id", "para_id", "start", "end", "left", "match", "right"])
     out = out.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
-    return _with_meta(out, parsed)
+    return with_metadata(out, parsed)

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from corelib.keywords import (DECIMALS, MISSING, PERIODS, Tokenizer, _indicator, _with_meta, group_values,
-                              text_units)
+from corelib.keywords import (DECIMALS, MISSING, PERIODS, Tokenizer, count_terms, group_indicator, group_values,
+                              text_units, with_metadata)
 from corelib.parse import Parsed
 
 METHODS = ("nmf", "lda")
@@ -113,18 +113,6 @@ class ParagraphFeatures:
     terms: np.ndarray
 
 
-def _count(pars: pd.DataFrame, tokenizer: Tokenizer, vocabulary: np.ndarray | None = None):
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    cv = CountVectorizer(analyzer=tokenizer.terms, lowercase=False,
-                         vocabulary=None if vocabulary is None else list(vocabulary))
-    try:
-        counts = cv.fit_transform(pars["text"].tolist()).tocsr()
-    except ValueError:
-        raise ValueError("no words left in the paragraphs after removing stop words and numbers") from None
-    return counts, cv.get_feature_names_out()
-
-
 def paragraph_features(parsed: Parsed, roles: Iterable[str] = TOPIC_ROLES, min_df: int = 2, max_df: float = 0.95,
                        max_features: int | None = None, min_terms: int = 3, fold_aliases: bool = False,
                        drop_duplicates: bool = True) -> tuple[ParagraphFeatures, object]:
@@ -138,7 +126,7 @@ def paragraph_features(parsed: Parsed, roles: Iterable[str] = TOPIC_ROLES, min_d
     pars = text_units(parsed, roles, drop_duplicates)
     if len(pars) == 0:
         raise ValueError(f"no paragraphs with role {', '.join(roles)} in the corpus")
-    counts, terms = _count(pars, Tokenizer(fold_aliases))
+    counts, terms = count_terms(pars["text"].tolist(), Tokenizer(fold_aliases), what="paragraphs")
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     keep = (df >= min_df) & (df <= max_df * counts.shape[0])
     if max_features is not None and keep.sum() > max_features:
@@ -267,7 +255,7 @@ class TopicModel:
         out["weight"] = share.max(axis=1) if share.shape[1] else 0.0
         names = self.get_feature_names_out()
         out = pd.concat([out, pd.DataFrame(share, columns=names)], axis=1)
-        return _with_meta(out, parsed) if parsed is not None else out
+        return with_metadata(out, parsed) if parsed is not None else out
 
     def transform(self, parsed: Parsed) -> pd.DataFrame:
         """Return the paragraph-topic table of ``parsed``: doc_id, para_id, start, end, n_terms, topic,
@@ -275,7 +263,7 @@ class TopicModel:
         if not hasattr(self, "model_"):
             raise ValueError("this TopicModel is not fitted yet: call fit(parsed) first")
         pars = text_units(parsed, self.roles, self.drop_duplicates)
-        counts, _ = _count(pars, Tokenizer(self.fold_aliases), self.terms_)
+        counts, _ = count_terms(pars["text"].tolist(), Tokenizer(self.fold_aliases), self.terms_, "paragraphs")
         units = pars[["doc_id", "para_id", "start", "end"]].reset_index(drop=True)
         units["n_terms"] = np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)
         x = self.tfidf_.transform(counts) if self.method == "nmf" else counts
@@ -382,7 +370,7 @@ def document_topics(model: TopicModel, paragraphs: pd.DataFrame | None = None,
     names = list(model.get_feature_names_out())
     codes, doc_ids = pd.factorize(pt["doc_id"], sort=True)
     weights = pt["n_terms"].to_numpy(dtype=float)
-    ind = _indicator(codes, len(doc_ids))
+    ind = group_indicator(codes, len(doc_ids))
     summed = ind @ (pt[names].to_numpy() * weights[:, None])
     totals = ind @ weights
     share = np.round(np.divide(summed, totals[:, None], out=np.zeros_like(summed), where=totals[:, None] > 0),
@@ -392,7 +380,7 @@ def document_topics(model: TopicModel, paragraphs: pd.DataFrame | None = None,
     spans["topic"] = np.where(share.sum(axis=1) > 0, share.argmax(axis=1), -1).astype(np.int64)
     spans["weight"] = share.max(axis=1)
     out = pd.concat([spans, pd.DataFrame(share, columns=names)], axis=1)
-    return _with_meta(out, parsed) if parsed is not None else out
+    return with_metadata(out, parsed) if parsed is not None else out
 
 
 def topics_by_group(model: TopicModel, parsed: Parsed, by: str, paragraphs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -406,7 +394,7 @@ def topics_by_group(model: TopicModel, parsed: Parsed, by: str, paragraphs: pd.D
     groups = group_values(parsed.articles, by).reindex(pt["doc_id"]).fillna(MISSING).to_numpy()
     codes, labels = pd.factorize(groups, sort=True)
     weights = pt["n_terms"].to_numpy(dtype=float)
-    ind = _indicator(codes, len(labels))
+    ind = group_indicator(codes, len(labels))
     share = (ind @ (pt[names].to_numpy() * weights[:, None])) / np.maximum(ind @ weights, 1e-12)[:, None]
     n_par = np.bincount(codes, minlength=len(labels))
     n_doc = pd.Series(pt["doc_id"].to_numpy()).groupby(codes).nunique().reindex(range(len(labels))).to_numpy()
