@@ -316,23 +316,34 @@ def stance_over_time_chart(tagged: pd.DataFrame, articles: pd.DataFrame, stance:
 
 # --------------------------------------------------------------------------- places and events
 
-def places_table(mentions: pd.DataFrame, top: int = 200) -> pd.DataFrame:
-    """Return entity, governorate, lat, lon, mentions and articles for mentioned places with coordinates."""
-    cols = ["entity", "governorate", "lat", "lon", "mentions", "articles"]
+# places that are areas rather than points: a dot at their centre would mislead on a map
+AREAS = frozenset({"country", "region", "governorate", "river", "desert", "lake"})
+
+
+def places_table(mentions: pd.DataFrame, top: int = 200, points_only: bool = False) -> pd.DataFrame:
+    """Return entity, name, subtype, governorate, lat, lon, mentions, articles for places with coordinates.
+
+    ``points_only`` leaves out areas (countries, regions, governorates, rivers, deserts, lakes).
+    """
+    cols = ["entity", "name", "subtype", "governorate", "lat", "lon", "mentions", "articles"]
     if mentions.empty or "lat" not in mentions.columns:
         return pd.DataFrame(columns=cols)
     m = mentions.copy()
     if "type" in m.columns:
         m = m[m["type"] == "place"]
+    for col in ("name", "subtype", "governorate"):
+        m[col] = _label(m[col]) if col in m.columns else UNKNOWN
+    if points_only:
+        m = m[~m["subtype"].isin(AREAS)]
     m["lat"] = pd.to_numeric(m["lat"], errors="coerce")
     m["lon"] = pd.to_numeric(m["lon"], errors="coerce")
     m = m.dropna(subset=["lat", "lon"])
     if m.empty:
         return pd.DataFrame(columns=cols)
-    m["governorate"] = _label(m["governorate"]) if "governorate" in m.columns else UNKNOWN
     rows = []
     for entity, g in m.groupby("entity", sort=True):
-        rows.append({"entity": str(entity), "governorate": _mode(g["governorate"]),
+        rows.append({"entity": str(entity), "name": _mode(g["name"]), "subtype": _mode(g["subtype"]),
+                     "governorate": _mode(g["governorate"]),
                      "lat": round(float(g["lat"].iloc[0]), 4), "lon": round(float(g["lon"].iloc[0]), 4),
                      "mentions": len(g), "articles": int(g["doc_id"].nunique())})
     out = pd.DataFrame(rows, columns=cols).sort_values(["mentions", "entity"], ascending=[False, True])
@@ -340,7 +351,10 @@ def places_table(mentions: pd.DataFrame, top: int = 200) -> pd.DataFrame:
 
 
 def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
-    """Return a map: outlines of Iraq, Syria and neighbours, with circles at places sized by mentions."""
+    """Return a map: outlines of Iraq, Syria and neighbours, with circles at places sized by mentions.
+
+    Areas (countries, regions, governorates) are left out: they have no single point.
+    """
     from corelib.actors import region_outline
 
     outline = region_outline()
@@ -352,13 +366,13 @@ def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
                                                              range=["#e5e8e8", "#f4f6f6"]), legend=None),
         tooltip=[alt.Tooltip("properties.name:N", title="country")],
     )
-    data = places_table(mentions, top)
+    data = places_table(mentions, top, points_only=True)
     pick = alt.selection_point(name="pick_place", fields=["entity"], on="pointerover", clear="pointerout")
-    dots = alt.Chart(data).mark_circle(color="#c0392b", stroke="white", strokeWidth=0.5).encode(
+    dots = alt.Chart(data).mark_circle(color="#c0392b", stroke="white", strokeWidth=0.5, clip=True).encode(
         longitude="lon:Q", latitude="lat:Q",
         size=alt.Size("mentions:Q", title="mentions", scale=alt.Scale(range=[30, 900])),
         opacity=alt.condition(pick, alt.value(0.95), alt.value(0.6)),
-        tooltip=["entity:N", "governorate:N", "mentions:Q", "articles:Q",
+        tooltip=["name:N", "subtype:N", "governorate:N", "mentions:Q", "articles:Q",
                  alt.Tooltip("lat:Q", format=".3f"), alt.Tooltip("lon:Q", format=".3f")],
     ).add_params(pick)
     return alt.layer(land, dots).project(type="mercator").properties(width=WIDTH, height=380)
