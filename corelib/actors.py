@@ -96,6 +96,11 @@ def _is_caps(word: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+def is_caps_alias(alias: str) -> bool:
+    """True when an alias is written in capitals (IS, PMF, U.S., K24): it then matches only as written."""
+    return any(c.isalpha() for c in alias) and not any(c.islower() for c in alias)
+
+
 # --------------------------------------------------------------------------- resources
 
 @dataclass(frozen=True)
@@ -152,6 +157,12 @@ def _read_yaml(name: str) -> dict:
         return yaml.safe_load(fh) or {}
 
 
+@lru_cache(maxsize=1)
+def place_rules() -> dict:
+    """Return the place-matching rules of ``corelib/data/place_rules.yaml`` (articles, suffixes, never, ...)."""
+    return _read_yaml("place_rules.yaml")
+
+
 def _num(value) -> float | None:
     try:
         f = float(value)
@@ -204,7 +215,7 @@ def _article_forms(variant: str, articles: list[str]) -> list[str]:
 def lexicon() -> Lexicon:
     """Build (once) the alias index from the data files."""
     lex = Lexicon()
-    rules = _read_yaml("place_rules.yaml")
+    rules = place_rules()
     never = set(rules.get("never", []))
     needs_context = set(rules.get("needs_context", []))
     articles = rules.get("articles", [])
@@ -221,7 +232,7 @@ def lexicon() -> Lexicon:
         na = tuple(phrase_key(x, True) for x in a.not_after)
         nb = tuple(phrase_key(x, True) for x in a.not_before)
         for alias, ctx in [(x, False) for x in a.aliases] + [(x, True) for x in a.context_aliases]:
-            caps = _is_caps(alias) and not any(c.islower() for c in alias)
+            caps = is_caps_alias(alias)
             lex.add(_Alias(phrase_key(alias, not caps), target, fold_case=not caps, context_only=ctx,
                            caps_alias=caps, not_after=na, not_before=nb, rank=(0,)))
 
@@ -549,7 +560,7 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
 
 @lru_cache(maxsize=1)
 def _articles() -> tuple[str, ...]:
-    return tuple(_read_yaml("place_rules.yaml").get("articles", []))
+    return tuple(place_rules().get("articles", []))
 
 
 @lru_cache(maxsize=1)
@@ -740,7 +751,7 @@ def _affiliation_rules() -> tuple[_Rule, ...]:
             cues = []
             for cue in g:
                 cue = str(cue)
-                caps = _is_caps(cue) and not any(c.islower() for c in cue)
+                caps = is_caps_alias(cue)
                 cues.append((phrase_key(cue, not caps), not caps, len(cue)))
             compiled.append(tuple(sorted(cues, key=lambda c: -c[2])))
         rules.append(_Rule(r["affiliation"], tuple(compiled)))

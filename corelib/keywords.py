@@ -27,7 +27,6 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import yaml
 
 from corelib.parse import Parsed
 
@@ -61,9 +60,9 @@ def stop_words() -> frozenset:
 def _place_names() -> list[tuple[str, str, str]]:
     """(variant, canonical, 'place' or 'place-short') for the gazetteer (``corelib.actors.gazetteer``),
     without the variants ``data/place_rules.yaml`` says never to match."""
-    from corelib.actors import gazetteer
+    from corelib.actors import gazetteer, place_rules
 
-    rules = yaml.safe_load((DATA / "place_rules.yaml").read_text(encoding="utf-8")) or {}
+    rules = place_rules()
     never = set(rules.get("never") or [])
     caps_min = int(rules.get("caps_min_length", 4))
     out = []
@@ -81,9 +80,9 @@ def _actor_names() -> list[tuple[str, str, str]]:
     As ``data/actors.yaml`` says: an alias written in capitals only matches only in capitals ('caps');
     any other alias ignores case ('any').
     """
-    from corelib.actors import actor_table
+    from corelib.actors import actor_table, is_caps_alias
 
-    return [(alias, name, "caps" if alias.isupper() else "any")
+    return [(alias, name, "caps" if is_caps_alias(alias) else "any")
             for name, aliases in zip(actor_table()["name"], actor_table()["aliases"]) for alias in aliases]
 
 
