@@ -404,6 +404,9 @@ def test_model_is_an_sklearn_estimator():
     data = S.training_data()
     assert {"text", "stance", "group"} <= set(data.columns) and data["stance"].nunique() == 3
     assert (data["group"] == "examples").sum() == sum(len(v) for v in S.load_codebook().examples.values())
+    written = data[data["group"].str.startswith("written")]
+    assert len(written) >= 600 and set(written["stance"]) == {"resurgent", "contained", "none"}
+    assert not written["text"].duplicated().any()
     model = S.new_model().fit(data["text"], data["stance"])
     assert hasattr(model, "pipeline_") and list(model.classes_) == ["contained", "none", "resurgent"]
     texts = ["ISIS is regrouping and stepped up its attacks.", "The minister visited a school."]
@@ -437,11 +440,19 @@ def test_model_and_combined_methods(parsed_seeds):
         assert all(text[ev["start"]:ev["end"]] == ev["text"] for ev in rec.evidence)
 
 
-def test_cross_validation_by_document():
-    cv = S.cross_validate().set_index("method")
-    assert list(cv.index) == ["rules", "model", "combined"]
-    assert cv.loc["combined", "macro_f1"] >= cv.loc["model", "macro_f1"]
-    assert (cv["n"] == cv["n"].iloc[0]).all()
+def test_cross_validation_by_document_and_written_group():
+    cv = S.cross_validate(thresholds=(0.45, S.MODEL_PROBABILITY))
+    assert list(cv.columns) == ["method", "threshold", "part", "macro_f1", "accuracy", "kappa", "n"]
+    assert list(dict.fromkeys(cv["method"])) == ["rules", "model", "combined"]
+    table = cv.set_index(["method", "part"])
+    data = S.training_data()
+    n_seed = int((~data["group"].str.startswith(("written", "examples"))).sum())
+    assert table.loc[("rules", "seeds"), "n"] == n_seed > 100
+    assert table.loc[("rules", "written"), "n"] == int(data["group"].str.startswith("written").sum()) >= 600
+    chosen = cv[(cv["method"] == "combined") & (cv["threshold"] == S.MODEL_PROBABILITY)].set_index("part")
+    # the shipped threshold costs nothing on the real seed articles and adds to the model alone
+    assert chosen.loc["seeds", "macro_f1"] >= table.loc[("rules", "seeds"), "macro_f1"]
+    assert chosen.loc["all", "macro_f1"] > table.loc[("model", "all"), "macro_f1"]
 
 
 # --------------------------------------------------------------------------- evaluation
