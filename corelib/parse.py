@@ -354,6 +354,7 @@ def find_dates(text: str, published: str = "", exact: bool = True) -> list[dict]
     return out
 
 
+@lru_cache(maxsize=4096)
 def _iso_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)[:10]) else None
