@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 import yaml
@@ -270,8 +271,8 @@ def lexicon() -> Lexicon:
     return lex
 
 
-def _alternation(phrases: Iterable[str]) -> str:
-    """Regex alternation of phrases, longest first, spaces matching any whitespace; never matches when empty."""
+def alternation(phrases: Iterable[str]) -> str:
+    """Return a regex alternation of phrases, longest first, spaces matching any whitespace (never matches if empty)."""
     items = sorted({str(p) for p in phrases if str(p)}, key=len, reverse=True)
     return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in items) or "(?!)"
 
@@ -299,11 +300,11 @@ def _names() -> dict:
         "demonyms": set(raw.get("demonyms", [])),
         "org_heads": set(raw.get("organisation_heads", [])),
         "place_heads": set(raw.get("place_heads", [])),
-        "locative_re": re.compile(r"(?:^|\W)(?:" + _alternation(raw.get("locative_cues", [])) + r")\s+$", re.I),
-        "said_after": re.compile(r"^,?\s+(?:\w+\s+)?(?:" + _alternation(raw.get("person_verbs", [])) + r")\b"),
-        "apposition": re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + _alternation(roles) + r")\b"),
-        "person_before": re.compile(r"(?<![\w.])(?:" + _alternation(title_phrases) + r"|(?i:"
-                                    + _alternation(roles) + r"))\s+$"),
+        "locative_re": re.compile(r"(?:^|\W)(?:" + alternation(raw.get("locative_cues", [])) + r")\s+$", re.I),
+        "said_after": re.compile(r"^,?\s+(?:\w+\s+)?(?:" + alternation(raw.get("person_verbs", [])) + r")\b"),
+        "apposition": re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + alternation(roles) + r")\b"),
+        "person_before": re.compile(r"(?<![\w.])(?:" + alternation(title_phrases) + r"|(?i:"
+                                    + alternation(roles) + r"))\s+$"),
         "roles": {r.lower() for r in roles},
         "titles": titles,
         "branches": branches - {"U.S.", "US"},
@@ -659,17 +660,24 @@ def dateline_spans(parsed) -> dict[str, tuple[int, int]]:
     return out
 
 
-def extract(parsed, unknown: bool = True) -> pd.DataFrame:
-    """Mentions of actors, places and unknown capitalised names: one row per mention, sorted by doc_id, start."""
-    rows: list[dict] = []
+def articles_with_sentences(parsed, roles: Iterable[str] | None = None) -> Iterator[tuple]:
+    """Yield (article row, article text, its sentences) for every article with text and sentences (of ``roles``)."""
     sents = parsed.sentences
+    if roles is not None and "role" in sents.columns:
+        sents = sents[sents["role"].isin(list(roles))]
     by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
-    datelines = dateline_spans(parsed)
     for art in parsed.articles.itertuples(index=False):
         text = art.text if isinstance(art.text, str) else ""
         g = by_doc.get(art.doc_id)
-        if g is None or not text:
-            continue
+        if g is not None and text:
+            yield art, text, g
+
+
+def extract(parsed, unknown: bool = True) -> pd.DataFrame:
+    """Mentions of actors, places and unknown capitalised names: one row per mention, sorted by doc_id, start."""
+    rows: list[dict] = []
+    datelines = dateline_spans(parsed)
+    for art, text, g in articles_with_sentences(parsed):
         spans = list(zip(g["sent_id"].astype(int), g["start"].astype(int), g["end"].astype(int)))
         try:
             found = mentions_in_text(text, str(art.doc_id), spans, unknown=unknown)
@@ -680,7 +688,6 @@ def extract(parsed, unknown: bool = True) -> pd.DataFrame:
                     r.update(entity=name, name=name, type="unknown", subtype="place", part_of="")
             rows.extend(r for r in found if unknown or r["type"] != "unknown")
         except Exception as exc:  # one bad article never stops a batch
-            import warnings
             warnings.warn(f"actors.extract: {art.doc_id}: {type(exc).__name__}: {exc}")
     df = pd.DataFrame(rows, columns=MENTION_COLUMNS)
     df = df.sort_values(["doc_id", "start", "end"], kind="stable").reset_index(drop=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,12 +39,6 @@ _IGNORED_ACTOR_TYPES = {"media", "think_tank"}
 
 
 # --------------------------------------------------------------------------- vocabulary
-
-def _alt(phrases) -> str:
-    """Regex alternation of phrases, longest first, spaces matching any whitespace."""
-    items = sorted({str(p) for p in phrases}, key=len, reverse=True)
-    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in items)
-
 
 @dataclass
 class Vocabulary:
@@ -80,6 +75,7 @@ def vocabulary() -> Vocabulary:
     """Load and compile ``corelib/data/events.yaml`` once."""
     with open(DATA / "events.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
+    alt = actors.alternation
     triggers: dict = {}
     generic_types, requires = set(), {}
     for et in raw["event_types"]:
@@ -95,14 +91,13 @@ def vocabulary() -> Vocabulary:
     numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
     tens = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
     ones = "one|two|three|four|five|six|seven|eight|nine"
-    num = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{tens})-(?:{ones})|{_alt(numbers)})"
-    qual = _alt(raw.get("number_qualifiers", []))
+    num = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{tens})-(?:{ones})|{alt(numbers)})"
+    qual = alt(raw.get("number_qualifiers", []))
     qty = rf"(?P<qual>(?:{qual})\s+)?(?P<num>{num})"
-    killed, wounded = _alt(raw["killed_words"]), _alt(raw["wounded_words"])
+    killed, wounded = alt(raw["killed_words"]), alt(raw["wounded_words"])
     verbs = rf"(?P<kverb>{killed})|(?P<wverb>{wounded})"
-    participles = r"(?P<kverb>killed|dead|died|slain|martyred|murdered|executed|shot dead)" \
-                  r"|(?P<wverb>wounded|injured|hurt|maimed)"
-    be = _alt(raw.get("passive_be", []))
+    participles = rf"(?P<kverb>{alt(raw['killed_participles'])})|(?P<wverb>{alt(raw['wounded_participles'])})"
+    be = alt(raw.get("passive_be", []))
     word = r"[\w()'’.-]+"
     return Vocabulary(
         triggers=triggers, generic_types=generic_types, numbers=numbers, qty=qty,
@@ -110,9 +105,9 @@ def vocabulary() -> Vocabulary:
         passive=re.compile(rf"(?<![\w-]){qty}\s+(?P<np>(?:{word}\s+){{0,8}}?)(?P<be>(?:(?:{be})\s+)*)"
                            rf"(?:{participles})\b", re.I),
         elliptic=re.compile(rf"\band\s+{qty}\s+(?:(?:others?|more|people|persons)\s+)?(?:{participles})\b", re.I),
-        noun_of=re.compile(rf"\b(?:(?P<kverb>{_alt(raw.get('killed_nouns', []))})|"
-                           rf"(?P<wverb>{_alt(raw.get('wounded_nouns', []))}))\s+of\s+{qty}\b", re.I),
-        toll=re.compile(rf"\b(?:{_alt(raw.get('toll_words', []))})\s+(?:[\w'’-]+\s+){{0,8}}?(?:to|of|at|reached|"
+        noun_of=re.compile(rf"\b(?:(?P<kverb>{alt(raw.get('killed_nouns', []))})|"
+                           rf"(?P<wverb>{alt(raw.get('wounded_nouns', []))}))\s+of\s+{qty}\b", re.I),
+        toll=re.compile(rf"\b(?:{alt(raw.get('toll_words', []))})\s+(?:[\w'’-]+\s+){{0,8}}?(?:to|of|at|reached|"
                         rf"is|was|stands\s+at|stood\s+at)\s+{qty}\b", re.I),
         left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>dead)|(?P<wverb>wounded|injured))\b",
                              re.I),
@@ -124,17 +119,17 @@ def vocabulary() -> Vocabulary:
         count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
         not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
-        clause_breaks=re.compile(_alt(raw.get("clause_breaks", [])).replace(r"\s+", " ") or r"(?!)"),
+        clause_breaks=re.compile(alt(raw.get("clause_breaks", [])).replace(r"\s+", " ")),
         perpetrator_cues=sorted({actors.phrase_key(c, True) for c in raw.get("perpetrator_cues", [])},
                                 key=len, reverse=True),
         target_cues=sorted({actors.phrase_key(c, True) for c in raw.get("target_cues", [])}, key=len, reverse=True),
-        generic_perpetrators=re.compile(rf"\b(?:{_alt(raw.get('generic_perpetrators', []))})\b", re.I),
+        generic_perpetrators=re.compile(rf"\b(?:{alt(raw.get('generic_perpetrators', []))})\b", re.I),
         relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
         requires=requires,
         quick=frozenset(set(triggers) | {w.split()[0].lower() for key in ("killed_words", "wounded_words",
                                                                             "killed_nouns", "toll_words")
                                           for w in raw.get(key, [])} | {"no", "left"}),
-        relative_re=re.compile(rf"\b(?:{_alt(raw.get('relative_days') or {})})\b", re.I)
+        relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
     )
 
@@ -533,17 +528,9 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
     dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()
     dates_by_doc = _records_by_doc(dates)
     datelines = actors.dateline_spans(parsed)
-    sents = parsed.sentences
-    if "role" in sents.columns:
-        sents = sents[sents["role"].isin(["body", "standfirst", "dateline"])]
-    sents_by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
     v = vocabulary()
     rows = []
-    for art in parsed.articles.itertuples(index=False):
-        text = art.text if isinstance(art.text, str) else ""
-        g = sents_by_doc.get(art.doc_id)
-        if g is None or not text:
-            continue
+    for art, text, g in actors.articles_with_sentences(parsed, ["body", "standfirst", "dateline"]):
         pub = _published(art)
         dl_start, dl_end = datelines.get(art.doc_id, (0, 0))
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
@@ -559,7 +546,6 @@ def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool 
                 ds += _relative_dates(sentence, start, pub, v)
                 found = events_in_sentence(sentence, start, in_sent, ds, include_generic)
             except Exception as exc:  # one bad sentence never stops a batch
-                import warnings
                 warnings.warn(f"events.extract: {art.doc_id} sentence {s.sent_id}: {type(exc).__name__}: {exc}")
                 continue
             for ev in found:
