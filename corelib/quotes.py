@@ -42,6 +42,7 @@ QUOTE_COLUMNS = ["doc_id", "quote_id", "quote", "start", "end", "kind", "cue", "
 MIN_FRAGMENT_WORDS = 4  # a quoted fragment no reporting verb points at needs this many words to count
 MAX_FRAME_WORDS = 4     # unquoted words beside quotes under one attribution before the row becomes a clause
 MAX_NP_TOKENS = 24      # longest speaker phrase read before or after a reporting verb
+NAMED_LATER = 1200      # characters after a description ("a war monitor said") in which its name may follow
 LOOK_BACK = 200         # earlier mentions and rows searched for an antecedent (keeps long articles linear)
 QUOTED_ROLES = ("title", "standfirst", "body")
 
@@ -72,6 +73,7 @@ class _Lexicon:
     particles: frozenset
     suffixes: frozenset
     adverbial: frozenset
+    described_names: dict    # noun of a description -> words of the names that fit it (monitor -> observatory)
     asides: frozenset        # word tuples of asides between a speaker and the verb (", however,")
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
@@ -140,6 +142,7 @@ def _lex() -> _Lexicon:
         particles=_words(spk["name_particles"]),
         suffixes=frozenset(spk["name_suffixes"]),
         adverbial=_words(spk["adverbial_openers"]),
+        described_names={str(k).lower(): _words(v) for k, v in spk["described_names"].items()},
         asides=frozenset(tuple(str(a).lower().split()) for a in spk["asides"]),
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
@@ -367,6 +370,7 @@ class _Mention:
     definite: bool = False
     plural: bool = False
     resolved: "_Mention | None" = None
+    about: str = ""      # a relative clause about the speaker: "commands a Peshmerga battalion"
 
     def keywords(self, lex: _Lexicon) -> set:
         """Lower-case words of the title, role and phrase, and the head noun of the title."""
@@ -450,8 +454,9 @@ def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
         all(t.k == "w" for t in head_part) and head_part[-1].low not in _PREPS | _DETS | _STOP_BACK
 
 
-def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
-    """Start index of the noun phrase that ends at token ``k`` (reading backwards, at most to ``lo``)."""
+def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon, modifiers: bool = False) -> int:
+    """Start index of the noun phrase that ends at token ``k`` (reading backwards, at most to ``lo``); with
+    ``modifiers``, the phrase ends right before a verb and may end in a phrase like ``released in May``."""
     i = k
     depth = 0
     while i >= lo:
@@ -484,8 +489,8 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
     for n in range(start, k + 1):
         if toks[n].low in _REL:
             rel_seen = True
-        elif not rel_seen and _is_verbish(toks, n, lex) and not _modifier_phrase(toks, n, k, start, lex) and \
-                not _noun_use(toks, n, lex):
+        elif not rel_seen and _is_verbish(toks, n, lex) and not (modifiers and _modifier_phrase(toks, n, k, start, lex)) \
+                and not _noun_use(toks, n, lex):
             cut = n + 1
     start = cut
     # time words before the subject: "Last week Jabar Yawar"
@@ -567,6 +572,8 @@ class _NP:
     role_hi: int = -1
     name_lo: int = -1         # when the name is in the apposition ("The mayor of Khalis, Adi al-Khadran,")
     name_hi: int = -1
+    rel_lo: int = -1          # a relative clause set off by commas ("X, who commands a battalion, said")
+    rel_hi: int = -1
 
 
 def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
@@ -584,38 +591,45 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         a_hi = k - 1
         if a_hi < lo:
             return None
-        c = a_hi
-        while c >= lo and toks[c].t != "," and toks[c].k not in ("q", "o", "c") and k - c <= 30:
-            c -= 1
-        if c > lo and toks[c].t == "," and c + 1 <= a_hi:
+        rel = (-1, -1)
+        aside = False
+        for _ in range(2):  # skip asides: "X, speaking on condition of anonymity, said", "X, 34, who ..., said"
+            c = a_hi
+            while c >= lo and toks[c].t != "," and toks[c].k not in ("q", "o", "c") and k - c <= 30:
+                c -= 1
+            if not (c > lo and toks[c].t == "," and c + 1 <= a_hi):
+                break
             first = toks[c + 1]
-            if (first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
-                                       or first.low in _PREPS)) or (c + 1 == a_hi and first.t.isdigit()):
-                # "A senior U.S. official, speaking on condition of anonymity, said"
-                h_lo = _collect_back(toks, c - 1, lo, lex)
-                if h_lo <= c - 1 and _np_ok(toks[h_lo:c], lex):
-                    return _NP(h_lo, c)
+            if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
+                                            or first.low in _PREPS)) or (c + 1 == a_hi and first.t.isdigit())):
+                break
+            if first.low in _REL and rel[0] < 0:
+                rel = (c + 1, a_hi + 1)
+            a_hi, aside = c - 1, True
         a_lo = _collect_back(toks, a_hi, lo, lex)
         if a_lo > a_hi:
             return None
+        np_ = None
         if a_lo - 1 >= lo and toks[a_lo - 1].t == ",":
-            h_hi = a_lo - 2
-            h_lo = _collect_back(toks, h_hi, lo, lex) if h_hi >= lo else h_hi + 1
-            head, appos = toks[h_lo:h_hi + 1], toks[a_lo:a_hi + 1]
-            if head and _np_ok(head, lex):
-                if _looks_name(appos, lex) and not _looks_name(head, lex) and _looks_role(head, lex):
-                    return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
-                if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
-                    return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
-            return None
-        stretch = toks[a_lo:a_hi + 1]
-        if a_lo - 1 < lo or toks[a_lo - 1].k in ("c", "q") or toks[a_lo - 1].t in (",",):
+            np_ = _apposition(toks, a_lo, a_hi, lo, lex)
+            if aside:
+                # "Army Col. X, spokesman for ..., briefing from Baghdad, said" when the name begins the sentence;
+                # otherwise the phrase before the aside alone ("..., a senior official, speaking ..., said")
+                if np_ is not None and not (_only_adverbials(toks[lo:np_.lo], lex) and _looks_name(
+                        toks[np_.name_lo:np_.name_hi] if np_.name_lo >= 0 else toks[np_.lo:np_.hi], lex)):
+                    np_ = None
+                if np_ is None and _np_ok(toks[a_lo:a_hi + 1], lex):
+                    np_ = _NP(a_lo, a_hi + 1)
+        elif aside or a_lo - 1 < lo or toks[a_lo - 1].k in ("c", "q"):
+            stretch = toks[a_lo:a_hi + 1]
             if _looks_name(stretch, lex) or _np_ok(stretch, lex):
-                return _NP(a_lo, a_hi + 1)  # a stray comma before the verb
-        return None
+                np_ = _NP(a_lo, a_hi + 1)  # a stray comma before the verb, or a phrase before an aside
+        if np_ is not None:
+            np_.rel_lo, np_.rel_hi = rel
+        return np_
     if toks[k].k != "w" and toks[k].t != ")":
         return None
-    start = _collect_back(toks, k, lo, lex)
+    start = _collect_back(toks, k, lo, lex, modifiers=True)
     for m in range(k, start, -1):
         if toks[m].low in _PRONOUNS and toks[m - 1].k == "w":
             start = m  # "a man it described as": a relative clause whose subject is the pronoun
@@ -648,6 +662,19 @@ def _aside_before(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
         if toks[c].t == "," and tuple(t.low for t in toks[c + 1:k]) in lex.asides and toks[c - 1].k == "w":
             return c - 1
     return -1
+
+
+def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) -> _NP | None:
+    """``NAME, ROLE`` or ``ROLE, NAME`` where ``a_lo..a_hi`` is the second part, after a comma."""
+    h_hi = a_lo - 2
+    h_lo = _collect_back(toks, h_hi, lo, lex) if h_hi >= lo else h_hi + 1
+    head, appos = toks[h_lo:h_hi + 1], toks[a_lo:a_hi + 1]
+    if head and _np_ok(head, lex):
+        if _looks_name(appos, lex) and not _looks_name(head, lex) and _looks_role(head, lex):
+            return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
+        if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
+            return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
+    return None
 
 
 def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
@@ -703,7 +730,19 @@ def _match_title(words: list[str], end: int, lex: _Lexicon) -> int:
 
 
 def _mention(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
-    """Read a speaker phrase: name, title and role of a person, or an organisation, or a description."""
+    """Read a speaker phrase: name, title and role of a person, or an organisation, or a description; with
+    the relative clause set off after it (``X, who commands ...,``) kept in ``about``."""
+    m = _read_phrase(text, toks, np_, lex)
+    if np_.rel_lo >= 0 and np_.rel_hi - np_.rel_lo > 1:
+        m.about = text[toks[np_.rel_lo + 1].s:toks[np_.rel_hi - 1].e]
+        words = m.text.split()
+        if toks[np_.rel_lo].low == "who" and m.kind == "org" and not any(_cap(w) for w in words[1:]):
+            m.kind = "description"  # "a local notable, who asked not to be named": a person
+    return m
+
+
+def _read_phrase(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Mention:
+    """The mention a speaker phrase gives, without its relative clause."""
     if np_.name_lo >= 0:
         main = toks[np_.name_lo:np_.name_hi]
         role_toks = toks[np_.role_lo:np_.role_hi]
@@ -1011,6 +1050,14 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 else:
                     i = j
                     continue
+            elif prev is not None and prev.low == "who" and i >= 3 and toks[i - 2].t == "," and \
+                    (np_ := _np_of_relative(toks, i - 3, atts, lex)) is not None:
+                # "..., according to the source, who added that ...": a clause of its own by that speaker
+                att.mode, att.np, att.zone = "lead", np_, i - 2
+                _read_after(toks, att, j, n, cls, obj, lex)
+                if att.content is None and not att.direct:
+                    i = j
+                    continue
             elif (z := _coordinated(toks, i, atts, lex)) >= 0:
                 # a second verb of the same subject: "X said A, and warned that B", "insisted A and said B"
                 att.mode, att.speaker_mode, att.zone = "lead", "unit", z
@@ -1024,6 +1071,19 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         atts.append(att)
         i = j
     return atts
+
+
+def _np_of_relative(toks: list[_Tok], k: int, atts: list[_Att], lex: _Lexicon) -> _NP | None:
+    """The phrase that ends at ``k`` before ``, who``: the speaker of an earlier attribution, or a name."""
+    for a in atts:
+        if a.np is not None and a.np.hi - 1 == k:
+            return replace(a.np)
+    lo = _collect_back(toks, k, 0, lex)
+    while lo < k and toks[lo].low in _PREPS:
+        lo += 1  # "claimed by Abu Omar, who said": the name, not the preposition
+    if lo <= k and (_looks_name(toks[lo:k + 1], lex) or _np_ok(toks[lo:k + 1], lex)) and k - lo < 8:
+        return _NP(lo, k + 1)
+    return None
 
 
 def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> int:
@@ -1159,7 +1219,7 @@ def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: boo
                 t = m
                 break
     if t >= 0:
-        if t + 1 < hi:
+        if t + 1 < hi and not _subjunctive(toks, t + 1, hi, lex):
             att.content = (t + 1, hi)
         return
     if cls == "fragment":
@@ -1171,6 +1231,21 @@ def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: boo
         k = _skip_adjuncts(toks, k, hi, lex)
     if k < hi and _clause_like(toks, k, hi, cls, lex):
         att.content = (k, hi)
+
+
+def _subjunctive(toks: list[_Tok], s: int, hi: int, lex: _Lexicon) -> bool:
+    """A that-clause with a bare ``be`` after its subject is a request (``asked that his name be withheld``),
+    not reported speech."""
+    for m in range(s + 1, min(hi, s + 7)):
+        t = toks[m]
+        if t.k != "w":
+            return False
+        if t.low == "be":
+            return toks[m - 1].low not in lex.aux and toks[m - 1].low not in ("to", "will", "would", "not") or (
+                toks[m - 1].low == "not" and toks[m - 2].low not in lex.aux)
+        if t.low in lex.aux or _is_verbish(toks, m, lex):
+            return False
+    return False
 
 
 def _quotes_from(toks: list[_Tok], k: int, hi: int) -> list[int]:
@@ -1555,8 +1630,9 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 r = _final(x)
                 if r is m or r.kind not in ("person", "description", "nominal"):
                     continue
-                if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex):
-                    return r
+                if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex) or \
+                        (x is not r and m.head in x.keywords(lex)):
+                    return r  # the last with that noun, or a description of a person named later
             # a role phrase before the name: "..., the Foreign Affairs Minister announced" ... "Minister X"
             for x in mentions[idx:idx + LOOK_BACK]:
                 if x.start > pos and x.kind == "person" and (m.head in x.keywords(lex) or
@@ -1589,6 +1665,13 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                     if x.start > m.start and x.kind in ("person", "org") and x.role and \
                             words <= _content_words(x.role):
                         return _final(x)
+            # "a Peshmerga commander said" then, as the next named source, "Lt. Col. X, who commands a Peshmerga
+            # battalion, told ..."; "a war monitor said" then "The Syrian Observatory ... said"
+            if m.text.split()[0].lower() in ("a", "an"):
+                nxt = next((x for x in mentions[idx:idx + LOOK_BACK] if x.start > m.end and (
+                    x.kind == "person" or (x.kind == "org" and any(_cap(w) for w in x.text.split()[1:])))), None)
+                if nxt is not None and nxt.start - m.end <= NAMED_LATER and _described_as(m, nxt, lex):
+                    return _final(nxt)
         return None
 
     def _final(m: _Mention) -> _Mention:
@@ -1655,6 +1738,21 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             row["_affil"] = " ".join(x for x in (row["speaker_title"], row["speaker_role"],
                                                  _head_phrase(row["speaker"])) if x)
     return out
+
+
+def _described_as(m: _Mention, x: _Mention, lex: _Lexicon) -> bool:
+    """The named source ``x`` fits the description ``m``: its role, title or relative clause has the noun
+    of the description (``commander`` ~ ``commands``) and shares another of its words (``Peshmerga``), or its
+    name has a word the data file gives for that noun (``monitor`` -> ``Observatory``)."""
+    head = m.head
+    named = _content_words(" ".join((x.title, x.role, x.about, x.text)))
+    if any(w in named for w in lex.described_names.get(head, ())):
+        return True
+    if len(head) < 4 or not (head in _title_heads_of(x, lex) or
+                             any(len(w) >= 4 and w[:6] == head[:6] for w in named)):
+        return False
+    others = _content_words(m.text) - {head}
+    return not others or bool(others & named)
 
 
 def _unknown_one(m: _Mention, lex: _Lexicon) -> bool:

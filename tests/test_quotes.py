@@ -312,6 +312,38 @@ def test_held_out_articles_meet_the_targets():
      "as a \"recruiter\" for the group.",
      [("six suspects had been detained in Baiji, including a woman it described as a \"recruiter\" for the group",
        "partial", "The police")]),
+    # a relative clause after the speaker of "according to" opens a clause of its own
+    ("The wounded were taken to the hospital in Tikrit, according to the officer, who added that troops had "
+     "sealed off the valley.",
+     [("The wounded were taken to the hospital in Tikrit", "indirect", "the officer"),
+      ("troops had sealed off the valley", "indirect", "the officer")]),
+    # described first, named in the next attribution, then referred to by the noun of the description
+    ("Militants shelled a village near Tuz overnight, a police commander in Tuz Khurmatu said on Friday.\n\n"
+     "Col. Karim Jabbar, who commands the district police, told Rudaw that two civilians were hurt.\n\n"
+     "The commander added that more troops were needed in the area.",
+     [("Militants shelled a village near Tuz overnight", "indirect", "Karim Jabbar"),
+      ("two civilians were hurt", "indirect", "Karim Jabbar"),
+      ("more troops were needed in the area", "indirect", "Karim Jabbar")]),
+    ("Gunmen killed 12 shepherds near Palmyra, a war monitor said.\n\n"
+     "The Syrian Observatory for Human Rights said the gunmen fled east.",
+     [("Gunmen killed 12 shepherds near Palmyra", "indirect", "The Syrian Observatory for Human Rights"),
+      ("the gunmen fled east", "indirect", "The Syrian Observatory for Human Rights")]),
+    # ... but not a different person with the same noun in another office
+    ("An official at the defence ministry said the convoy had arrived.\n\n"
+     "Ali Hassan, an official in the camp administration, said the families were tired.",
+     [("the convoy had arrived", "indirect", "An official at the defence ministry"),
+      ("the families were tired", "indirect", "Ali Hassan")]),
+    # name, title, then an aside before the verb
+    ("Navy Capt. Laura Benson, spokeswoman for U.S. Central Command, speaking from Tampa, said the raid killed a "
+     "senior leader.",
+     [("the raid killed a senior leader", "indirect", "Laura Benson")]),
+    # "he said" goes to the nearest source before it, an unnamed one included; asking for anonymity is no quote
+    ("Col. Sami Rashid said the village was quiet.\n\n"
+     "A local notable, who asked not to be named, told Rudaw that gunmen still came at night.\n\n"
+     "“They come after dark and leave before dawn,” he said, asking that his name be withheld.",
+     [("the village was quiet", "indirect", "Sami Rashid"),
+      ("gunmen still came at night", "indirect", "A local notable"),
+      ("They come after dark and leave before dawn", "direct", "A local notable")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
