@@ -203,6 +203,8 @@ class TopicModel:
         est = self._estimator(random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # sklearn's NMF error of a near-perfect fit on a tiny corpus can round below zero
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
             w = est.fit_transform(x)
         return est, w
 

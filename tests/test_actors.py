@@ -355,6 +355,15 @@ def test_affiliation_of(role, affiliation):
     assert affiliation_of(role) == affiliation
 
 
+AFFILIATIONS = {r["affiliation"] for r in yaml.safe_load((DATA / "affiliations.yaml").read_text(encoding="utf-8"))["rules"]}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_affiliation_of_any_text_is_a_known_label(text):
+    assert affiliation_of(text) in AFFILIATIONS | {"other"}
+
+
 def test_affiliation_of_bad_input():
     assert affiliation_of(None) == "other"  # type: ignore[arg-type]
     assert affiliation_of("\x00" * 10) == "other"

@@ -324,6 +324,28 @@ def test_awkward_articles_do_not_break_a_batch(small):
     assert (kw.keyness(parsed, by="outlet", target="AP")["freq_target"] >= 0).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200), min_size=1, max_size=4),
+       st.text(max_size=12))
+def test_odd_text_and_patterns_give_tables_that_point_back_or_a_clear_error(texts, pattern):
+    parsed = parse_documents([{"doc_id": f"d{i}", "text": t} for i, t in enumerate(texts)])
+    for table in (kw.top_terms, kw.keyphrases, lambda p: kw.collocations(p, min_freq=1)):
+        try:
+            df = table(parsed)
+        except ValueError as exc:
+            assert "no words left" in str(exc) or "no articles" in str(exc), str(exc)
+            continue
+        for r in df.itertuples():
+            assert parsed.text_of(r.doc_id)[r.start:r.end].strip()
+    try:
+        hits = kw.kwic(parsed, pattern)
+    except ValueError as exc:
+        assert "empty" in str(exc)
+    else:
+        for h in hits.itertuples():
+            assert parsed.text_of(h.doc_id)[h.start:h.end] == h.match
+
+
 def test_no_words_left_is_a_clear_error():
     stop_only = parse_documents([{"doc_id": "a", "text": "It is what it is.\n\nAnd so on, and so on."}])
     with pytest.raises(ValueError, match="no words left"):

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corelib import topics as tp
 from corelib.cli import main
@@ -216,8 +218,30 @@ def test_errors_are_clear(parsed_seeds):
         tp.topics_over_time(tp.TopicModel(k=2).fit(parsed_seeds), parsed_seeds, "week")
 
 
-# --------------------------------------------------------------------------- command line
+ODD_WORDS = ["ISIS", "attack", "Kirkuk", "election", "ballot", "Tuz Khurmatu", "the", "2019", "’s", "—", "\n",
+             "\n\n", "Daesh", "fighters", "vote", "said", "x", "“", "..."]
 
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ODD_WORDS), max_size=30).map(" ".join), min_size=1, max_size=6))
+def test_odd_corpora_give_consistent_tables_or_a_clear_error(bodies):
+    parsed = parse_documents([{"doc_id": f"d{i}", "text": "Headline\n\n" + b} for i, b in enumerate(bodies)])
+    try:
+        model = tp.TopicModel(k=2).fit(parsed)
+    except ValueError as exc:
+        assert any(m in str(exc) for m in ("too little text", "no words left", "more than the corpus allows",
+                                           "no paragraphs", "no articles")), str(exc)
+        return
+    pt = model.paragraphs_
+    share = pt[["topic_0", "topic_1"]].sum(axis=1)
+    assert (((share - 1).abs() < 1e-3) | (pt["topic"] == -1)).all()
+    for r in pt.itertuples():
+        assert parsed.text_of(r.doc_id)[r.start:r.end].strip()
+    docs = tp.document_topics(model, parsed=parsed)
+    assert set(docs["doc_id"]) == set(pt["doc_id"])
+
+
+# --------------------------------------------------------------------------- command line
 
 def test_cli_topics_tables(seeds_dir, capsys, run_cli):
     code, out = run_cli(["topics", str(seeds_dir), "--k", "3"])
