@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 import yaml
 
-from corelib.parse import match_dateline
+from corelib.parse import Parsed, match_dateline
 
 DATA = Path(__file__).parent / "data"
 ROUND = 4
@@ -214,7 +214,7 @@ def _article_forms(variant: str, articles: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """Build (once) the alias index from the data files."""
+    """Return the alias index of every actor alias and place variant, built once from the data files."""
     lex = Lexicon()
     rules = place_rules()
     never = set(rules.get("never", []))
@@ -641,7 +641,7 @@ def mentions_in_text(text: str, doc_id: str = "", spans: Iterable[tuple[int, int
     return rows
 
 
-def dateline_spans(parsed) -> dict[str, tuple[int, int]]:
+def dateline_spans(parsed: Parsed) -> dict[str, tuple[int, int]]:
     """Return {doc_id: (start, end)} of each article's dateline ("BEIRUT (AP) —"), where the story was filed."""
     out: dict[str, tuple[int, int]] = {}
     pars = getattr(parsed, "paragraphs", None)
@@ -660,7 +660,7 @@ def dateline_spans(parsed) -> dict[str, tuple[int, int]]:
     return out
 
 
-def articles_with_sentences(parsed, roles: Iterable[str] | None = None) -> Iterator[tuple]:
+def articles_with_sentences(parsed: Parsed, roles: Iterable[str] | None = None) -> Iterator[tuple]:
     """Yield (article row, article text, its sentences) for every article with text and sentences (of ``roles``)."""
     sents = parsed.sentences
     if roles is not None and "role" in sents.columns:
@@ -673,8 +673,8 @@ def articles_with_sentences(parsed, roles: Iterable[str] | None = None) -> Itera
             yield art, text, g
 
 
-def extract(parsed, unknown: bool = True) -> pd.DataFrame:
-    """Mentions of actors, places and unknown capitalised names: one row per mention, sorted by doc_id, start."""
+def extract(parsed: Parsed, unknown: bool = True) -> pd.DataFrame:
+    """Return the mentions of actors, places and unknown capitalised names: one row per mention, by doc_id, start."""
     rows: list[dict] = []
     datelines = dateline_spans(parsed)
     for art, text, g in articles_with_sentences(parsed):
@@ -708,17 +708,23 @@ def _counts(mentions: pd.DataFrame, kind: str, keys: list[str]) -> pd.DataFrame:
 
 
 def place_counts(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Places with how often and in how many articles they are mentioned (for maps): entity, name, subtype, governorate, country, lat, lon, n_mentions, n_docs."""
+    """Return the places with how often and in how many articles they are mentioned (for maps).
+
+    Columns: entity, name, subtype, governorate, country, lat, lon, n_mentions, n_docs.
+    """
     return _counts(mentions, "place", ["entity", "name", "subtype", "governorate", "country", "lat", "lon"])
 
 
 def actor_counts(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Actors with their number of mentions and articles: entity, name, subtype, part_of, n_mentions, n_docs."""
+    """Return the actors with their number of mentions and articles: entity, name, subtype, part_of, n_mentions, n_docs."""
     return _counts(mentions, "actor", ["entity", "name", "subtype", "part_of"])
 
 
 def governorate_counts(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Place mentions rolled up to governorates: country, governorate, n_mentions, n_docs (unknown governorate dropped)."""
+    """Return place mentions rolled up to governorates: country, governorate, n_mentions, n_docs.
+
+    Places without a governorate (countries, places abroad) are left out.
+    """
     m = mentions[(mentions["type"] == "place") & (mentions["governorate"].fillna("") != "")]
     cols = ["country", "governorate", "n_mentions", "n_docs"]
     if m.empty:
@@ -779,7 +785,11 @@ def _find_cue(tokens: list[Token], cues: tuple) -> int:
 
 
 def affiliation_of(text: str) -> str:
-    """Affiliation of a speaker role or organisation string (coalition, us_government, iraqi_government, isf, krg, peshmerga, pmf, uk, canada, local_official, analyst, media) or 'other'."""
+    """Return the affiliation of a speaker role or organisation string, or 'other'.
+
+    Affiliations are those of ``corelib/data/affiliations.yaml``: coalition, us_government,
+    iraqi_government, isf, krg, peshmerga, pmf, uk, canada, local_official, analyst, media, ...
+    """
     if not isinstance(text, str) or not text.strip():
         return "other"
     tokens = tokenize(text)

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from corelib import actors
+from corelib.parse import Parsed
 
 DATA = Path(__file__).parent / "data"
 ROUND = 4
@@ -72,7 +73,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    """Load and compile ``corelib/data/events.yaml`` once."""
+    """Return the vocabulary of ``corelib/data/events.yaml``, compiled once."""
     with open(DATA / "events.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     alt = actors.alternation
@@ -519,8 +520,8 @@ def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
     return out
 
 
-def extract(parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
-    """One row per event found in body and standfirst sentences, sorted by doc_id, start (columns: EVENT_COLUMNS)."""
+def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
+    """Return one row per event in body, standfirst and dateline sentences, by doc_id, start (EVENT_COLUMNS)."""
     if mentions is None:  # unknown names that resolve to a gazetteer spelling come back as places
         mentions = actors.extract(parsed)
     mentions = mentions[mentions["type"].isin(["actor", "place"])]

@@ -653,7 +653,8 @@ def _first_ngram_spans(pars: pd.DataFrame, ngrams: list[tuple[str, ...]],
 
 # --------------------------------------------------------------------------- keyness
 
-def keyness_scores(freq_target, freq_reference, total_target: float, total_reference: float) -> pd.DataFrame:
+def keyness_scores(freq_target: Sequence[float] | np.ndarray, freq_reference: Sequence[float] | np.ndarray,
+                   total_target: float, total_reference: float) -> pd.DataFrame:
     """Return g2, p_g2, chi2, p_chi2 and log_ratio for term frequencies in a target and a reference corpus.
 
     ``g2`` is the log-likelihood (Dunning/Rayson), ``chi2`` Pearson's chi-squared on the 2x2 table (no

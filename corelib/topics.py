@@ -242,7 +242,7 @@ class TopicModel:
         tt = self.top_terms_
         return [tt.loc[tt["topic"] == k, "term"].tolist() for k in range(self.k)]
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         """Return the names of the topic columns: topic_0 ... topic_{k-1}."""
         return np.array([f"topic_{i}" for i in range(self.k)], dtype=object)
 
