@@ -88,13 +88,25 @@ def periods(articles: pd.DataFrame, freq: str = "auto") -> pd.DataFrame:
     dates = article_dates(articles)
     dated = dates[dates["precision"] != ""]
     if freq == "auto":
-        freq = "month" if len(dated) and (dated["precision"] != "year").all() else "year"
+        by_month = len(dated) and (dated["precision"] != "year").all() and dated["date"].str[:7].nunique() <= 120
+        freq = "month" if by_month else "year"
     if freq not in ("year", "month"):
         raise ValueError(f"freq must be 'year', 'month' or 'auto', got {freq!r}")
     width = 7 if freq == "month" else 4
     ok = (dates["precision"] != "") & ((dates["precision"] != "year") | (freq == "year"))
     period = dates["date"].str[:width].where(ok, "")
     return pd.DataFrame({"doc_id": dates["doc_id"], "period": period, "estimated": dates["estimated"]})
+
+
+def period_for(articles: pd.DataFrame, max_months: int = 36) -> str:
+    """Return 'month' when the dated articles span at most ``max_months`` months, else 'year'."""
+    days = article_dates(articles)["first_day"]
+    days = days[days != ""]
+    if days.empty:
+        return "month"
+    lo, hi = days.min(), days.max()
+    months = (int(hi[:4]) - int(lo[:4])) * 12 + int(hi[5:7]) - int(lo[5:7]) + 1
+    return "month" if months <= max_months else "year"
 
 
 # --------------------------------------------------------------------------- articles
@@ -378,10 +390,16 @@ def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
     return alt.layer(land, dots).project(type="mercator").properties(width=WIDTH, height=380)
 
 
-def events_table(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return date, event_type, events, killed and wounded per day (or month) and event type.
+MAX_PERIODS = 60  # a timeline shows at most this many days; beyond, months, then years
+
+
+def events_table(events: pd.DataFrame, articles: pd.DataFrame | None = None,
+                 max_periods: int = MAX_PERIODS) -> pd.DataFrame:
+    """Return date, event_type, events, killed and wounded per date and event type.
 
     An event without its own date takes its article's publication date when ``articles`` is given.
+    Dates are days, or months when there are more than ``max_periods`` days (years beyond that), so the
+    table stays small on large corpora.
     """
     cols = ["date", "event_type", "events", "killed", "wounded"]
     if events.empty:
@@ -396,6 +414,10 @@ def events_table(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> 
     e = e[e["date"].str.match(r"^\d{4}-\d{2}")]
     if e.empty:
         return pd.DataFrame(columns=cols)
+    for width in (10, 7, 4):
+        if e["date"].str[:width].nunique() <= max_periods:
+            break
+    e["date"] = e["date"].str[:width]
     e["event_type"] = _label(e["event_type"])
     for col in ("killed", "wounded"):
         e[col] = pd.to_numeric(e.get(col, 0), errors="coerce").fillna(0).astype("int64")
@@ -406,9 +428,11 @@ def events_table(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> 
     return out[cols]
 
 
-def events_timeline(events: pd.DataFrame, articles: pd.DataFrame | None = None) -> alt.Chart:
+def events_timeline(events: pd.DataFrame, articles: pd.DataFrame | None = None, top_types: int = 10) -> alt.Chart:
     """Return a timeline of events: killed (up) and wounded (down) per date, coloured by event type."""
     data = events_table(events, articles)
+    data["event_type"] = _top(data["event_type"], top_types)
+    data = data.groupby(["date", "event_type"], sort=True)[["events", "killed", "wounded"]].sum().reset_index()
     long = data.melt(id_vars=["date", "event_type", "events"], value_vars=["killed", "wounded"],
                      var_name="casualty", value_name="people")
     long["signed"] = long["people"].where(long["casualty"] == "killed", -long["people"]).astype("int64")
@@ -542,17 +566,20 @@ def gold_evaluation(corpus: str | Path, parsed, sentences: pd.DataFrame, quotes:
 
 # --------------------------------------------------------------------------- keywords and keyness
 
-def keyness_table(keyness: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+def keyness_table(keyness: pd.DataFrame, top: int = 10, max_groups: int = 8) -> pd.DataFrame:
     """Return target, side, term, g2, log_ratio, freq_target and freq_reference: the strongest key terms.
 
     With one target group both sides are kept (terms key for the target, and for the reference);
-    with several groups, the ``top`` key terms of each group.
+    with several groups, the ``top`` key terms of each of the ``max_groups`` groups with most words.
     """
     cols = ["target", "side", "term", "g2", "log_ratio", "freq_target", "freq_reference"]
     if keyness.empty:
         return pd.DataFrame(columns=cols)
     k = keyness.copy()
     k["target"] = k["target"].astype(str)
+    size = k.groupby("target")["freq_target"].sum()
+    keep = sorted(size.index, key=lambda t: (-size[t], t))[:max_groups]
+    k = k[k["target"].isin(keep)]
     parts = []
     single = k["target"].nunique() == 1
     for target, g in k.groupby("target", sort=True):

@@ -14,6 +14,7 @@ import html
 import json
 import os
 import platform
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,8 @@ DEFAULTS = {"target": "isis_resurgence", "group_by": "outlet", "n_topics": "auto
 PACKAGES = ["corelib", "pandas", "numpy", "scikit-learn", "nltk", "altair", "vl-convert-python", "papermill",
             "nbconvert", "nbformat", "ipykernel", "PyYAML", "pyarrow"]
 HASH_SEED = "0"
+# the kernels' own start-up warnings (e.g. about TCP transport on the local machine) stay out of the output
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 # --------------------------------------------------------------------------- values recorded by notebooks
@@ -93,7 +96,7 @@ def notebook_title(notebook) -> tuple[str, str]:
         for i, line in enumerate(lines):
             if line.startswith("# "):
                 rest = " ".join(ln for ln in lines[i + 1:] if ln and not ln.startswith("#"))
-                question = rest.split(". ")[0].rstrip(".") + "." if rest else ""
+                question = re.split(r"(?<=[.?!])\s", rest, maxsplit=1)[0] if rest else ""
                 return line[2:].strip(), question
     return (Path(notebook).stem if isinstance(notebook, (str, Path)) else "notebook"), ""
 
@@ -184,7 +187,8 @@ def execute(src: Path, dst: Path, parameters: dict, cwd: Path, timeout: int = 18
 
     try:
         pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name=ensure_kernel(),
-                            cwd=str(cwd), progress_bar=False, log_output=False, execution_timeout=timeout)
+                            cwd=str(cwd), progress_bar=False, log_output=False, execution_timeout=timeout,
+                            extra_arguments=KERNEL_ARGUMENTS)
     except pm.PapermillExecutionError as exc:
         return "failed", f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # a kernel that dies or a notebook that cannot be read fails alone

@@ -255,3 +255,39 @@ def test_offline_renderer_bundle_has_spec_svg_and_text():
     assert bundle == charts.render_bundle(chart.to_dict())  # byte-stable
     # the display machinery (what Jupyter calls) returns the same bundle
     assert shown == bundle
+
+
+def test_events_on_many_days_are_counted_by_month_then_year():
+    days = pd.date_range("2019-01-01", periods=400, freq="D").strftime("%Y-%m-%d")
+    events = pd.DataFrame({"doc_id": [f"d{i}" for i in range(400)], "event_type": ["attack"] * 400,
+                           "killed": [1] * 400, "wounded": [0] * 400, "date": list(days)})
+    table = charts.events_table(events)
+    assert list(table["date"][:2]) == ["2019-01", "2019-02"] and len(table) == 14  # 400 days = 14 months
+    assert table["killed"].sum() == 400
+    assert set(charts.events_table(events, max_periods=10)["date"]) == {"2019", "2020"}
+    many_types = events.assign(event_type=[f"type{i % 15:02d}" for i in range(400)])
+    types = {r["event_type"] for r in rows(charts.events_timeline(many_types))}
+    assert len(types) == 11 and "(other)" in types  # ten types and the rest folded
+
+
+def test_period_for_long_spans_is_year():
+    arts = articles_frame()  # 2017-08 .. 2020-04: 33 months
+    assert charts.period_for(arts) == "month"
+    assert charts.period_for(arts, max_months=12) == "year"
+    assert charts.period_for(arts.assign(published="")) == "month"
+
+
+def test_keyness_keeps_both_sides_for_one_target_and_the_largest_groups_otherwise():
+    one = pd.DataFrame({"target": ["Rudaw"] * 4, "reference": ["rest"] * 4,
+                        "term": ["elections", "Kirkuk", "police", "province"], "g2": [11.3, 7.5, -4.9, -6.9],
+                        "log_ratio": [4.2, 3.6, -2.7, -3.2], "freq_target": [6, 4, 0, 0],
+                        "freq_reference": [0, 0, 5, 7]})
+    table = charts.keyness_table(one, top=1)
+    assert table[["side", "term"]].values.tolist() == [["key in Rudaw", "elections"], ["key in rest", "province"]]
+    assert spec(charts.keyness_chart(one))["mark"]["type"] == "bar"
+    many = pd.DataFrame({"target": [f"outlet{i}" for i in range(12)], "reference": "rest", "term": "ISIS",
+                         "g2": 5.0, "log_ratio": 1.0, "freq_target": range(12), "freq_reference": 3})
+    kept = charts.keyness_table(many, max_groups=3)["target"].tolist()
+    assert sorted(kept) == ["outlet10", "outlet11", "outlet9"]  # the three groups with most words
+    facet = spec(charts.keyness_chart(many))
+    assert facet["facet"]["field"] == "target" and facet["columns"] == 2
