@@ -177,44 +177,67 @@ def _from_bytes(rec: _Read, data: bytes, html: bool) -> _Read:
     return rec
 
 
-def _read_table(path: Path, max_bytes: int, text_column: str | None) -> Iterator[_Read]:
+TABLE_BATCH = 5000  # rows of a CSV or Parquet table read at a time
+
+
+def _table_frames(path: Path) -> Iterator[pd.DataFrame]:
+    """Yield a table in frames of ``TABLE_BATCH`` rows (CSV, Parquet), or whole (JSON Lines: its lines
+    may differ in keys and value types, which pandas reconciles over the whole file)."""
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding_errors="replace")
-        elif suffix in {".jsonl", ".ndjson"}:
-            df = pd.read_json(path, lines=True, dtype=False)
-        else:
-            df = pd.read_parquet(path)
-    except Exception as exc:
-        yield _Read(doc_id=path.stem, source=str(path), reason=f"unreadable table: {type(exc).__name__}: {exc}")
-        return
-    cols = {c.lower(): c for c in df.columns}
-    tcol = text_column or next((cols[c] for c in TEXT_COLUMNS if c in cols), None)
-    if tcol is None or tcol not in df.columns:
-        wanted = text_column or " or ".join(TEXT_COLUMNS)
-        yield _Read(doc_id=path.stem, source=str(path),
-                    reason=f"no text column: expected {wanted}, found {', '.join(map(str, df.columns))}")
-        return
-    icol = next((cols[c] for c in ID_COLUMNS if c in cols), None)
-    meta_cols = [c for c in df.columns if c not in (tcol, icol)]
-    for i, row in enumerate(df.itertuples(index=False)):
-        values = dict(zip(df.columns, row))
-        doc_id = str(values[icol]).strip() if icol and str(values[icol]).strip() else f"{path.stem}-{i + 1:06d}"
-        rec = _Read(doc_id=doc_id, source=f"{path}#{i + 1}", fmt="table")
-        raw = values[tcol]
-        text = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw)
-        rec.n_bytes = len(text.encode("utf-8", errors="replace"))
-        rec.meta = {str(c): _scalar(values[c]) for c in meta_cols}
-        if rec.n_bytes > max_bytes:
-            rec.reason = f"over size limit: {rec.n_bytes} bytes > {max_bytes} (raise max_bytes / --max-bytes)"
-        elif "\x00" in text:
-            rec.reason = "binary: contains NUL characters"
-        elif not text.strip():
-            rec.reason = "empty: no text"
-        else:
-            rec.text, rec.encoding = normalise_newlines(text), "table"
-        yield rec
+    if suffix == ".csv":
+        yield from pd.read_csv(path, dtype=str, keep_default_na=False, encoding_errors="replace",
+                               chunksize=TABLE_BATCH)
+    elif suffix in {".jsonl", ".ndjson"}:
+        yield pd.read_json(path, lines=True, dtype=False)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(path)
+        for batch in table.iter_batches(batch_size=TABLE_BATCH):
+            yield pa.Table.from_batches([batch], schema=table.schema_arrow).to_pandas()
+
+
+def _read_table(path: Path, max_bytes: int, text_column: str | None) -> Iterator[_Read]:
+    frames = _table_frames(path)
+    i = 0
+    while True:
+        try:
+            df = next(frames)
+        except StopIteration:
+            return
+        except Exception as exc:
+            where = f" after row {i}" if i else ""
+            yield _Read(doc_id=path.stem, source=str(path),
+                        reason=f"unreadable table{where}: {type(exc).__name__}: {exc}")
+            return
+        cols = {c.lower(): c for c in df.columns}
+        tcol = text_column or next((cols[c] for c in TEXT_COLUMNS if c in cols), None)
+        if tcol is None or tcol not in df.columns:
+            wanted = text_column or " or ".join(TEXT_COLUMNS)
+            yield _Read(doc_id=path.stem, source=str(path),
+                        reason=f"no text column: expected {wanted}, found {', '.join(map(str, df.columns))}")
+            return
+        icol = next((cols[c] for c in ID_COLUMNS if c in cols), None)
+        meta_cols = [c for c in df.columns if c not in (tcol, icol)]
+        for row in df.itertuples(index=False):
+            values = dict(zip(df.columns, row))
+            doc_id = str(values[icol]).strip() if icol and str(values[icol]).strip() else f"{path.stem}-{i + 1:06d}"
+            rec = _Read(doc_id=doc_id, source=f"{path}#{i + 1}", fmt="table")
+            i += 1
+            raw = values[tcol]
+            text = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw)
+            rec.n_bytes = len(text.encode("utf-8", errors="replace"))
+            rec.meta = {str(c): _scalar(values[c]) for c in meta_cols}
+            if rec.n_bytes > max_bytes:
+                rec.reason = f"over size limit: {rec.n_bytes} bytes > {max_bytes} (raise max_bytes / --max-bytes)"
+            elif "\x00" in text:
+                rec.reason = "binary: contains NUL characters"
+            elif not text.strip():
+                rec.reason = "empty: no text"
+            else:
+                rec.text, rec.encoding = normalise_newlines(text), "table"
+            yield rec
 
 
 def _scalar(value):

@@ -121,3 +121,24 @@ def test_corelibignore_excludes_files(tmp_path):
     (tmp_path / "notes" / "n.txt").write_text("my notes", encoding="utf-8")
     (tmp_path / ".corelibignore").write_text("notes/\n", encoding="utf-8")
     assert list(load_corpus(tmp_path).docs["doc_id"]) == ["x"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_big_table_is_read_in_batches_with_the_same_records(tmp_path, monkeypatch, suffix):
+    from corelib import corpus
+
+    rows = [{"id": f"d{i}" if i % 5 else "", "text": f"Item {i}. “Quoted,” he said." if i % 7 else "",
+             "outlet": None if i % 3 == 0 else "Rudaw", "n": i} for i in range(25)]
+    path = tmp_path / f"feed{suffix}"
+    df = pd.DataFrame(rows)
+    df.to_parquet(path, index=False, row_group_size=6) if suffix == ".parquet" else df.to_csv(path, index=False)
+
+    def records():
+        return [(r.doc_id, r.source, r.text, r.reason, repr(r.meta)) for r in corpus.iter_documents(path)]
+
+    monkeypatch.setattr(corpus, "TABLE_BATCH", 1000)
+    whole = records()
+    monkeypatch.setattr(corpus, "TABLE_BATCH", 4)
+    assert records() == whole
+    assert [r[0] for r in whole][:6] == ["feed-000001", "d1", "d2", "d3", "d4", "feed-000006"]
+    assert sum(r[3] == "empty: no text" for r in whole) == 4
