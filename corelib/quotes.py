@@ -42,6 +42,7 @@ QUOTE_COLUMNS = ["doc_id", "quote_id", "quote", "start", "end", "kind", "cue", "
 MIN_FRAGMENT_WORDS = 4  # a quoted fragment no reporting verb points at needs this many words to count
 MAX_FRAME_WORDS = 4     # unquoted words beside quotes under one attribution before the row becomes a clause
 MAX_NP_TOKENS = 24      # longest speaker phrase read before or after a reporting verb
+NAMED_BEFORE = 400      # characters before "the farmer told AFP" in which a person named without a verb is sought
 NAMED_LATER = 1200      # characters after a description ("a war monitor said") in which its name may follow
 LOOK_BACK = 200         # earlier mentions and rows searched for an antecedent (keeps long articles linear)
 QUOTED_ROLES = ("title", "standfirst", "body")
@@ -766,6 +767,8 @@ def _read_phrase(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Menti
         head_words.append(t)
     head = head_words[-1].low if head_words else low0
     head = re.sub(r"[’']s$", "", head)
+    if re.fullmatch(r"\d+-year-old", head):
+        head = "person"  # "the 52-year-old"
     definite = low0 in ("the", "this", "these", "those")
     if (low0 in _DETS or not _cap(words[0].t)) and not _named_after_role(words, lex):
         if head in lex.statement_nouns:
@@ -787,6 +790,13 @@ def _read_phrase(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Menti
         if w in lex.suffixes or (len(w) == 2 and w[1] == "." and w[0].isupper()) or \
                 (w.lower() in lex.particles and name_start < len(ws)):
             name_start = i
+            i -= 1
+            continue
+        if w in lex.not_name and 0 < i and name_start < len(ws) and _cap(ws[i - 1]) and \
+                ws[i - 1] not in lex.not_name and ws[i - 1] not in lex.title_last and \
+                ws[i - 1].lower() not in lex.title_heads and ws[i - 1].lower() not in lex.org_nouns and \
+                "." not in ws[i - 1]:
+            name_start = i  # a word of the list inside a name, between a given name and a surname
             i -= 1
             continue
         if not _cap(w) or w in lex.not_name or w.lower() in lex.org_nouns or "’" in w or "'" in w:
@@ -873,8 +883,8 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
     while m < hi and n <= 12:
         t = toks[m]
         if t.k == "w" and t.low == "that":
-            if m + 1 < hi and toks[m + 1].low in lex.aux:
-                return "", -1  # "in the town that was attacked": a relative clause
+            if m + 1 < hi and toks[m + 1].low in lex.aux and toks[m + 1].t.islower():
+                return "", -1  # "in the town that was attacked": a relative clause (not "that IS cells")
             return "that", m
         if t.k == "w" and t.low in _PREPS:
             in_pp = True
@@ -884,7 +894,8 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
             return "", -1
         if t.k in ("q", "o", "c"):
             return "", -1
-        ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.before_that or n < free or in_pp
+        ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.before_that or n < free or in_pp or \
+            (t.low.endswith("ly") and len(t.low) > 4)  # "warned repeatedly that"
         if t.k == "w" and n >= free and t.low not in lex.before_that \
                 and (t.low in lex.aux or _is_verbish(toks, m, lex)):
             return "", -1
@@ -1000,6 +1011,11 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         if j + 1 < n and toks[j].low == "to" and toks[j + 1].low in ("be", "have", "been"):
             i = j  # "believed to have played", "said to be": not a quotation
             continue
+        if toks[i].low.endswith("s") and j < n and toks[j].t.islower() and (toks[j].low in lex.aux or
+                                                                          toks[j].low in lex.cues) and \
+                prev is not None and prev.k == "w" and prev.low not in _PRONOUNS:
+            i = j  # a plural noun before a verb: "Some member states believe ...", "Gulf states have ..."
+            continue
         att = _Att(i, j, "none")
         if lemma == "according to":
             _read_according(toks, att, lex)
@@ -1089,15 +1105,20 @@ def _np_of_relative(toks: list[_Tok], k: int, atts: list[_Att], lex: _Lexicon) -
 def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> int:
     """Where a reporting verb joined by ``and`` to an earlier attribution of the sentence takes over (the
     ``and``, or the comma before it), or -1."""
-    if toks[i].low in lex.participles or not any(a.np is not None and a.mode != "none" and a.zone >= 0
-                                                 for a in atts):
+    if toks[i].low in lex.participles:
         return -1
     k = i - 1
     while k > 0 and toks[k].k == "w" and toks[k].t.islower() and (toks[k].low in _SKIP_BEFORE_CUE or (
             toks[k].low.endswith("ly") and len(toks[k].t) > 4)):
         k -= 1
-    if k < 1 or toks[k].low != "and":
+    if k < 1 or toks[k].low not in ("and", "but"):
         return -1
+    if not any(a.np is not None and a.mode != "none" and a.zone >= 0 for a in atts):
+        # without an earlier attribution, only "(On Monday,) X declined to give details but said ..."
+        first_comma = next((m for m in range(k) if toks[m].t == ","), -1)
+        lo = first_comma + 1 if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex) else 0
+        if toks[k].low == "and" or any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
+            return -1
     return k - 1 if toks[k - 1].t == "," else k
 
 
@@ -1344,7 +1365,7 @@ def _doc_rows(doc_id: str, text: str, pars: list[tuple[int, int, int, str]],
             if not toks:
                 continue
             _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, n, rows, mentions)
-    return _resolve(doc_id, text, rows, mentions, lex)
+    return _resolve(doc_id, text, rows, mentions, lex, masked)
 
 
 def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, mentions) -> None:
@@ -1358,7 +1379,8 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             a.mention = _mention(text, toks, a.np, lex)
             mentions.append(a.mention)
     # the subject of the unit, for participles ("..., saying ...") and fragments
-    subject = next((a.mention for a in atts if a.mention is not None and a.mode in ("lead", "trail", "inv")), None)
+    subject = next((a.mention for a in atts if a.mention is not None and a.mode in ("lead", "trail", "inv", "acc")),
+                   None)
     if subject is None and atts:
         lo = 0
         while lo < nt and toks[lo].k != "w":
@@ -1592,8 +1614,11 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
     return best
 
 
-def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon) -> list[dict]:
-    """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows."""
+def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon,
+             masked: str = "") -> list[dict]:
+    """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows
+    (``masked`` is the text with quoted words hidden, for names given outside quotations)."""
+    masked = masked or text
     rows.sort(key=lambda r: (r.start, r.end))
     mentions.sort(key=lambda m: m.start)
     starts = [m.start for m in mentions]
@@ -1639,7 +1664,16 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                                                              m.head in _title_heads_of(x, lex)):
                     return _final(x)
             # a titled name the article gave without a reporting verb ("Col. Dana Pierce spoke from ...")
-            return _last_named_person(text, pos, lex, head=m.head, reach=3000) if m.definite else None
+            if not m.definite:
+                return None
+            found = _last_named_person(text, pos, lex, head=m.head, reach=3000)
+            if found is None and m.head in lex.person_nouns and m.head not in lex.title_heads:
+                # "Khalil Qasim, 52, has not returned ..." then "..., the Yazidi farmer told AFP": the person
+                # named just before, when no other source comes between
+                found = _last_named_person(masked, pos, lex, reach=NAMED_BEFORE)  # not a name inside quotes
+                if found is not None and any(x.end > found.start for x in before):
+                    found = None
+            return found
         if m.kind == "statement" and m.definite:
             for x in reversed(before):
                 r = _final(x)
@@ -1649,7 +1683,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "org" and m.definite and len(m.text.split()) <= 2:
             for x in reversed(before):
                 r = _final(x)
-                if r.kind == "org" and r is not m and m.head in r.text.lower() and len(r.text) > len(m.text):
+                if r.kind == "org" and r is not m and m.head == r.head and len(r.text) > len(m.text):
                     return r
             return None
         if m.kind == "description" and not m.plural:

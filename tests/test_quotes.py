@@ -344,6 +344,24 @@ def test_held_out_articles_meet_the_targets():
      [("the village was quiet", "indirect", "Sami Rashid"),
       ("gunmen still came at night", "indirect", "A local notable"),
       ("They come after dark and leave before dawn", "direct", "A local notable")]),
+    # a second verb after "but" when the first verb is no reporting verb; "IS" after "that" is no auxiliary
+    ("Speaking in Washington, Pentagon press secretary Brig. Gen. Pat Ryder declined to give details but said the "
+     "raid showed that the army \"can strike anywhere.\"\n\n"
+     "Its director, Rami Khalil, told the AP that IS cells had stepped up attacks.",
+     [("the raid showed that the army \"can strike anywhere.\"", "partial", "Pat Ryder"),
+      ("IS cells had stepped up attacks", "indirect", "Rami Khalil")]),
+    # a plural noun that is also a verb form ("states") before a verb; an adverb before "that"
+    ("Some member states believe the leadership moved to the desert, the report said.\n\n"
+     "U.S. officials have warned repeatedly that the group still has thousands of fighters.",
+     [("Some member states believe the leadership moved to the desert", "indirect", "the report"),
+      ("the group still has thousands of fighters", "indirect", "U.S. officials")]),
+    # a word of the not-a-name list inside a full name
+    ("Iraq does not need foreign combat troops, Prime Minister Mohammed Shia al-Sudani said on Tuesday.",
+     [("Iraq does not need foreign combat troops", "indirect", "Mohammed Shia al-Sudani")]),
+    # a person named without a reporting verb, then described ("the Yazidi farmer", "the 52-year-old")
+    ("Khalil Qasim, 52, has not returned to his village in three years.\n\n"
+     "“How can I go back?” the Yazidi farmer told AFP.",
+     [("How can I go back?", "direct", "Khalil Qasim")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
