@@ -64,6 +64,9 @@ class Vocabulary:
     clause_breaks: re.Pattern
     perpetrator_cues: list
     target_cues: list
+    source_cues: list
+    source_after: re.Pattern       # a reporting verb right after an actor ("the army said")
+    self_words: frozenset          # "it", "they": what the actor said is about itself
     generic_perpetrators: re.Pattern
     relative_days: dict
     requires: dict = field(default_factory=dict)
@@ -123,6 +126,10 @@ def vocabulary() -> Vocabulary:
         clause_breaks=re.compile(alt(raw.get("clause_breaks", [])).replace(r"\s+", " ")),
         perpetrator_cues=sorted({actors.phrase_key(c, True) for c in raw.get("perpetrator_cues", [])},
                                 key=len, reverse=True),
+        source_cues=sorted({actors.phrase_key(c, True) for c in raw.get("source_cues", [])}, key=len, reverse=True),
+        source_after=re.compile(rf"\s+(?:(?!(?:was|were|is|are|be|been|being)\b)[\w-]+\s+)?"
+                                rf"(?:{alt(raw.get('source_verbs', []))})\b", re.I),
+        self_words=frozenset(w.lower() for w in raw.get("source_self_words", [])),
         target_cues=sorted({actors.phrase_key(c, True) for c in raw.get("target_cues", [])}, key=len, reverse=True),
         generic_perpetrators=re.compile(rf"\b(?:{alt(raw.get('generic_perpetrators', []))})\b", re.I),
         relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
@@ -279,12 +286,12 @@ def _has_required(sentence: str, span: tuple[int, int], req: tuple) -> bool:
 # --------------------------------------------------------------------------- actors' roles
 
 _PASSIVE_VICTIM = re.compile(
-    r"^\s*(?:[\w()'’-]+\s+){0,3}?(?:were|was|have been|had been|are|is)\s+(?:also\s+)?"
+    r"^\s*(?:[\w()'’-]+\s+){0,3}?(?:were|was|have been|had been|are|is)\s+(?:(?:also|reportedly|reported|all|both)\s+)*"
     r"(?:killed|wounded|injured|kidnapped|abducted|arrested|detained|executed|targeted|attacked|ambushed)", re.I)
 
 
 def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabulary) -> str:
-    """perpetrator | target for an actor mention relative to the event trigger."""
+    """perpetrator | target | source (the actor reports the event) for an actor mention and an event trigger."""
     pre = sentence[max(0, m_start - 60):m_start]
     while True:  # "by suspected ISIS", "on the PMF", "killed at least 3 Iraqi soldiers"
         tail = _SKIPPED_TAIL.search(pre) or v.qty_tail.search(pre)
@@ -293,6 +300,11 @@ def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabular
         pre = pre[:tail.start()]
     before = actors.tokenize(pre)
     k = len(before)
+    if actors.ends_with_phrase(before, k, v.source_cues):
+        return "source"
+    said = v.source_after.match(sentence, m_end)
+    if said and not v.self_words.intersection(w.lower() for w in _WORDS.findall(sentence[said.end():])[:4]):
+        return "source"  # "the Iraqi army said an IED attack killed", but "the coalition said it killed"
     if actors.ends_with_phrase(before, k, v.perpetrator_cues):
         return "perpetrator"
     # "the attack on X", "targeting X", "killing X" (but "an ISIS attack" leaves ISIS the perpetrator)
@@ -424,6 +436,8 @@ def _event(sentence, offset, span, anchor, cas, places, c_actors, c_dates, v) ->
         if repeat:  # "Islamic State (ISIS)": the parenthesis repeats the same actor
             continue
         role = _role(sentence, m["start"] - offset, m["end"] - offset, anchor, v)
+        if role == "source":
+            continue
         dist = abs(m["start"] - offset - anchor.start)
         if role not in best or dist < best[role][0]:
             best[role] = (dist, m)

@@ -155,6 +155,17 @@ def test_victims_counted_before_the_actor_are_targets():
     assert (e.killed, e["count"], e.perpetrator) == (70, 12, "coalition")   # the militants were killed
 
 
+def test_an_actor_reporting_the_event_is_no_party_to_it():
+    e = one(snippet("The Iraqi army said an IED attack killed two soldiers and wounded 3 in Tarmiyah."),
+            event_type="bombing")
+    assert (e.perpetrator, e.killed, e.wounded) == ("", 2, 3)
+    e = one(snippet("The coalition said it killed 20 militants in an airstrike near Qaim on Monday."),
+            event_type="airstrike")
+    assert e.perpetrator == "coalition"                          # what it said is about itself
+    e = one(snippet("Five Peshmerga fighters were reported killed in an ISIS attack near Kifri."), event_type="attack")
+    assert (e.perpetrator, e.target, e.killed) == ("isis", "peshmerga", 5)
+
+
 def test_a_year_is_not_a_count():
     e = one(snippet("The 2016 bombing killed more than 300 people in Karrada."), event_type="bombing")
     assert e.killed == 300 and pd.isna(e["count"])
