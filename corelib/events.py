@@ -538,6 +538,9 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
     """Return one row per event in body, standfirst and dateline sentences, by doc_id, start (EVENT_COLUMNS)."""
     if mentions is None:  # unknown names that resolve to a gazetteer spelling come back as places
         mentions = actors.extract(parsed)
+    missing = [c for c in actors.MENTION_COLUMNS if c not in mentions.columns]
+    if missing:
+        raise ValueError(f"mentions lack columns {missing}: pass the table of corelib.actors.extract(parsed)")
     mentions = mentions[mentions["type"].isin(["actor", "place"])]
     ment_by_doc = _records_by_doc(mentions)
     dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()

@@ -199,6 +199,11 @@ def test_spelling_variants_reach_the_same_place():
         assert e.place_id == "tuz_khurmatu"
 
 
+def test_mentions_of_the_wrong_shape_are_a_clear_error(parsed_seeds):
+    with pytest.raises(ValueError, match="mentions lack columns"):
+        events.extract(parsed_seeds, mentions=pd.DataFrame({"doc_id": ["x"], "start": [0]}))
+
+
 def test_sentence_without_events():
     assert snippet("Officials met in Baghdad to discuss the budget.").empty
 
