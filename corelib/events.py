@@ -32,9 +32,6 @@ _VAGUE_AFTER_A = re.compile(r"^\s+(?:number|lot|series|couple|handful|few|group|
 _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _NO_PLACE_KINDS = {"country"}
 _PLACE_BEFORE_CHARS = 60   # a place written before the trigger counts only this close to it
-# words between a role cue and the actor it applies to ("by suspected ISIS", "on the PMF")
-_SKIPPED_TAIL = re.compile(r"(?<![\w-])(?:the|a|an|its|their|some|several|suspected|alleged|local|remaining|members|"
-                           r"member|of)\s*$", re.I)
 _FUNCTION_WORDS = "after|before|an|a|the|in|of|to|and|or|from|by|with|at|on|for|than|as|that|who|which"
 _IGNORED_ACTOR_TYPES = {"media", "think_tank"}
 
@@ -58,6 +55,7 @@ class Vocabulary:
     none: re.Pattern
     count_re: re.Pattern
     qty_tail: re.Pattern           # a quantity that ends the text ("killed at least 3")
+    modifier_tail: re.Pattern      # a word of actor_modifiers that ends the text ("by suspected")
     object_after: re.Pattern       # an object after a verb ("killed himself", "killed two")
     person_nouns: set
     not_counted: set
@@ -119,6 +117,7 @@ def vocabulary() -> Vocabulary:
                         r"|(?:casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+reported)?)", re.I),
         object_after=re.compile(rf"\s+(?:(?:himself|herself|themselves|itself|him|her|them|the|his|their|its)\b"
                                 rf"|{qty}\b)", re.I),
+        modifier_tail=re.compile(rf"(?<![\w-])(?:{alt(raw.get('actor_modifiers', []))})\s*$", re.I),
         qty_tail=re.compile(rf"(?<![\w-]){qty}\s*$", re.I),
         count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
@@ -294,7 +293,7 @@ def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabular
     """perpetrator | target | source (the actor reports the event) for an actor mention and an event trigger."""
     pre = sentence[max(0, m_start - 60):m_start]
     while True:  # "by suspected ISIS", "on the PMF", "killed at least 3 Iraqi soldiers"
-        tail = _SKIPPED_TAIL.search(pre) or v.qty_tail.search(pre)
+        tail = v.modifier_tail.search(pre) or v.qty_tail.search(pre)
         if tail is None:
             break
         pre = pre[:tail.start()]

@@ -166,6 +166,12 @@ def test_an_actor_reporting_the_event_is_no_party_to_it():
     assert (e.perpetrator, e.target, e.killed) == ("isis", "peshmerga", 5)
 
 
+def test_a_modifier_between_the_verb_and_the_victim():
+    e = one(snippet("SDF fighters killed a senior Islamic State leader in a raid near Hajin on Monday."),
+            event_type="attack")
+    assert (e.perpetrator, e.target, e.killed) == ("sdf", "isis", 1)
+
+
 def test_a_year_is_not_a_count():
     e = one(snippet("The 2016 bombing killed more than 300 people in Karrada."), event_type="bombing")
     assert e.killed == 300 and pd.isna(e["count"])
