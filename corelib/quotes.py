@@ -1624,6 +1624,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
     starts = [m.start for m in mentions]
     full_names: dict = {}
     persons_named = [m for m in mentions if m.kind == "person"]
+    quoted = {id(r.mention) for r in rows if r.mention is not None}  # mentions that speak a row
 
     def antecedent(m: _Mention, pos: int) -> _Mention | None:
         idx = bisect.bisect_left(starts, pos)
@@ -1633,7 +1634,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             for x in reversed(before):
                 r = _final(x)
                 if want == "person" and (r.kind == "person" or (r.kind in ("description", "nominal")
-                                                                 and not r.plural) or _unknown_one(r, lex)):
+                                                                 and not r.plural) or
+                                         (_unknown_one(r, lex) and id(r) in quoted)):
                     return r
                 if want == "plural" and (r.plural or r.kind == "org"):
                     return r
@@ -1679,6 +1681,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 r = _final(x)
                 if r.kind in ("org", "person") and r is not m:
                     return r
+                if x.kind == "statement" and not x.definite and id(x) in quoted:
+                    return x  # "according to a statement published Wednesday" ... "the statement reads"
             return None
         if m.kind == "org" and m.definite and len(m.text.split()) <= 2:
             for x in reversed(before):

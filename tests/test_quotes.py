@@ -362,6 +362,15 @@ def test_held_out_articles_meet_the_targets():
     ("Khalil Qasim, 52, has not returned to his village in three years.\n\n"
      "“How can I go back?” the Yazidi farmer told AFP.",
      [("How can I go back?", "direct", "Khalil Qasim")]),
+    # "the statement" is the statement named last; a subject that speaks no row is no antecedent of "he"
+    ("Col. Ali Rashid said the roads were open.\n\n"
+     "Jets struck a hideout near Hatra, according to a statement published Friday. “The strike destroyed two "
+     "tunnels,” the statement reads.\n\n"
+     "A low intensity insurgency has continued. Attacks are rare now, he said.",
+     [("the roads were open", "indirect", "Ali Rashid"),
+      ("Jets struck a hideout near Hatra", "indirect", "a statement published Friday"),
+      ("The strike destroyed two tunnels", "direct", "a statement published Friday"),
+      ("Attacks are rare now", "indirect", "Ali Rashid")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
