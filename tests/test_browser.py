@@ -71,7 +71,8 @@ def lab(tmp_path_factory):
     """Start JupyterLab on 127.0.0.1 in a temp root with a copy of notebook 01 and the seeds; yield its URL."""
     root = tmp_path_factory.mktemp("lab")
     (root / "notebooks").mkdir()
-    shutil.copy(NOTEBOOK_DIR / "01_corpus_overview.ipynb", root / "notebooks")
+    for path in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        shutil.copy(path, root / "notebooks")
     shutil.copytree(NOTEBOOK_DIR.parent / "seeds", root / "seeds")
     # render every cell (no windowing), so the whole notebook is in the page to check
     settings = root / ".settings" / "@jupyterlab" / "notebook-extension"
@@ -164,6 +165,26 @@ def test_jupyterlab_runs_a_notebook_and_draws_its_charts(browser, lab):
     assert page.locator("#vg-tooltip-element.visible").count() == 1
     assert "articles" in page.locator("#vg-tooltip-element").inner_text()
     assert not [u for u in blocked if "cdn" in u or "unpkg" in u or "jsdelivr" in u], blocked
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["02_who_speaks", "03_stance", "04_keywords_keyness", "05_topics",
+                                  "06_places_events"])
+def test_jupyterlab_draws_every_committed_chart(browser, lab, name):
+    # JupyterLab's own Vega-Lite (5.x) draws the committed specifications (written by altair 6), offline
+    committed = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    n_charts = sum("image/svg+xml" in o.get("data", {}) for c in committed.cells for o in c.get("outputs", []))
+    page = offline_page(browser, [])
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{lab}/lab/tree/notebooks/{name}.ipynb?reset", wait_until="domcontentloaded")
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout=60_000)
+    page.wait_for_function(f"document.querySelectorAll('.jp-OutputArea-output .vega-embed :is(svg.marks, canvas.marks)').length >= {n_charts}",
+                           timeout=60_000)
+    sizes = page.evaluate("""[...document.querySelectorAll('.jp-OutputArea-output .vega-embed :is(svg.marks, canvas.marks)')]
+                             .map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])""")
+    assert len(sizes) == n_charts and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert not [e for e in errors if "vega" in e.lower() or "Error" in e], errors
     page.close()
 
 
