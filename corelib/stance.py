@@ -123,7 +123,7 @@ class _PatternParser:
                 self.fail(f"unexpected '{c}'")
             units.append([self._word(stop), False, pending, False])
             pending = False
-        return self._join(units), trailing
+        return self._join(units, inner=bool(stop)), trailing
 
     def _word(self, stop: str) -> str:
         out, s = [], self.s
@@ -153,10 +153,11 @@ class _PatternParser:
         return "".join(out)
 
     @staticmethod
-    def _join(units: list[list]) -> str:
+    def _join(units: list[list], inner: bool = False) -> str:
         out = []
         for k, (rx, optional, sep_before, is_gap) in enumerate(units):
-            sep = _SEP if (sep_before and k > 0 and out) else ""
+            # a space that opens an alternative ("(has|have)( not|n't)") is a separator too
+            sep = _SEP if (sep_before and ((k > 0 and out) or (k == 0 and inner))) else ""
             if is_gap:
                 out.append(sep + rx)
                 if k + 1 < len(units):
@@ -164,7 +165,9 @@ class _PatternParser:
                 continue
             if optional:
                 nxt = units[k + 1] if k + 1 < len(units) else None
-                if not sep and nxt is not None and nxt[2]:
+                # a leading optional word (or one right after a gap) takes the space after it; one attached
+                # to the word before ("[0-9]*(,[0-9]*)? fighters") leaves it outside
+                if not sep and nxt is not None and nxt[2] and (not out or units[k - 1][3]):
                     out.append(f"(?:{rx}{_SEP})?")
                     nxt[2] = False
                 else:
@@ -300,17 +303,26 @@ class _Matcher:
                     self.index[w].append((rank, rx, payload))
         self.longest = max((len(w) for w in self.index), default=0)
         self.trigger = re.compile(r"(?<!\w)" + _trie_regex(self.index), re.IGNORECASE) if self.index else None
+        self._by_word: dict[str, list] = {}  # lower-cased word -> its candidate patterns in rank order
+
+    def _candidates(self, word: str) -> list:
+        cands = self._by_word.get(word)
+        if cands is None:
+            index = self.index
+            cands = sorted((c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())),
+                           key=lambda c: c[0])
+            if len(self._by_word) > 200_000:
+                self._by_word.clear()
+            self._by_word[word] = cands
+        return cands
 
     def find(self, text: str) -> list[tuple[int, int, object]]:
         """Return (start, end, payload) of the accepted matches, in text order."""
         found = []
         if self.trigger is not None:
-            index, longest = self.index, self.longest
             for t in self.trigger.finditer(text):
                 p = t.start()
-                word = _WORD_AT.match(text, p).group().lower()
-                cands = [c for k in range(1, min(len(word), longest) + 1) for c in index.get(word[:k], ())]
-                for rank, rx, payload in sorted(cands, key=lambda c: c[0]):
+                for rank, rx, payload in self._candidates(_WORD_AT.match(text, p).group().lower()):
                     m = rx.match(text, p)
                     if m and m.end() > p:
                         found.append((p, rank, m.end(), payload))

@@ -124,6 +124,10 @@ def test_shipped_codebook_error_line_points_into_the_real_file(tmp_path):
     ("defeat(ed|s)?", ["defeated", "defeat"], ["defeating"]),
     ("re-?emerg*", ["re-emerged", "reemerging"], ["emerged"]),
     ("ISIS's", ["ISIS's", "ISIS’s"], ["ISIS"]),
+    ("(has|have)( not|n't)( yet)? recovered", ["has not recovered", "hasn't yet recovered", "have not yet recovered"],
+     ["hasnot recovered", "has recovered"]),
+    ("[0-9]*(,[0-9]*)? fighters", ["500 fighters", "10,000 fighters"], ["10,000fighters", "fighters"]),
+    ("attacks ... (have )?increased", ["attacks in the north increased", "attacks have increased"], ["attacks, increased"]),
 ])
 def test_pattern_syntax(pattern, hits, misses):
     rx = re.compile(S.compile_pattern(pattern), re.IGNORECASE)
