@@ -207,6 +207,8 @@ def export_html(ipynb: str | Path, out: str | Path) -> Path:
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"injected-parameters"}), enabled=True)
     title, _ = notebook_title(nb)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    # links between the notebooks ("What's next?") point at their pages in the report
+    body = re.sub(r'href="(\d\d_[\w.-]+)\.ipynb"', r'href="\1.html"', body)
     Path(out).write_text(body, encoding="utf-8")
     return Path(out)
 

@@ -88,6 +88,7 @@ def test_html_page_is_offline_escaped_and_hides_injected_parameters(tmp_path):
     charts = re.findall(r'<img alt="([^"]*)" class="corelib-chart" src="data:image/svg\+xml;base64,', page)
     assert charts and all(alt.startswith("Chart: ") for alt in charts)
     assert 'href="index.html"' in page
+    assert 'href="02_who_speaks.html"' in page and 'href="02_who_speaks.ipynb"' not in page
 
 
 def test_index_lists_runs_and_escapes_everything(tmp_path):
