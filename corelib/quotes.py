@@ -536,7 +536,8 @@ def _time_tail(toks: list[_Tok], lo: int, hi: int, lex: _Lexicon) -> int:
         if toks[p].low in ("in", "on", "during", "at", "from", "since", "last", "earlier", "this"):
             rest = toks[p + 1:hi]
             if rest and all(t.low in _TIME or t.low in _MONTHS or t.t.isdigit() for t in rest):
-                cut = p - 1 if toks[p - 1].low.endswith("ed") and p - 1 > lo else p
+                cut = p - 1 if (toks[p - 1].low.endswith("ed") or toks[p - 1].low in ("late", "early")) and \
+                    p - 1 > lo else p
                 return cut if cut - lo >= 2 else hi
     return hi
 
@@ -914,6 +915,8 @@ def _skip_object(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
                                                or (toks[m].t.isdigit() and len(toks[m].t) <= 3)):
             m += 1  # "told Rudaw", "told Kurdistan 24", "told Pentagon reporters"
         return m
+    if m + 1 < hi and toks[m].low == "the" and toks[m + 1].k == "w" and _cap(toks[m + 1].t):
+        return _skip_object(toks, m + 1, hi, lex)  # "told the BBC", "told The Associated Press"
     last = k
     while m < hi and toks[m].k == "w" and m - k < 4 and toks[m].low != "that" and toks[m].low not in _PREPS \
             and toks[m].low not in lex.aux and toks[m].low not in lex.openers - {"this", "these", "those"}:
@@ -1028,6 +1031,10 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             else:
                 i = j
                 continue
+        elif cls == "fragment" and toks[i].low.endswith("ed") and j + 1 < n and toks[j].low == "by" and \
+                (agent := _agent(toks, j + 1, lex)) is not None:
+            # "a man described by police as “...”": the agent speaks the fragment, inside the sentence
+            att.mode, att.np, att.zone = "lead", agent, -1
         elif toks[i].low in ("saying", "stating") and prev is not None and prev.low == "as" and \
                 (quoted := _quoted_as(toks, i - 1, lex)) is not None:
             q_i, np_ = quoted
@@ -1092,8 +1099,8 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
 def _np_of_relative(toks: list[_Tok], k: int, atts: list[_Att], lex: _Lexicon) -> _NP | None:
     """The phrase that ends at ``k`` before ``, who``: the speaker of an earlier attribution, or a name."""
     for a in atts:
-        if a.np is not None and a.np.hi - 1 == k:
-            return replace(a.np)
+        if a.np is not None and k in (a.np.hi - 1, a.np.role_hi - 1):
+            return replace(a.np)  # "said X, a local official, who added": X with the role
     lo = _collect_back(toks, k, 0, lex)
     while lo < k and toks[lo].low in _PREPS:
         lo += 1  # "claimed by Abu Omar, who said": the name, not the preposition
@@ -1120,6 +1127,15 @@ def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> i
         if toks[k].low == "and" or any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
             return -1
     return k - 1 if toks[k - 1].t == "," else k
+
+
+def _agent(toks: list[_Tok], lo: int, lex: _Lexicon) -> _NP | None:
+    """The agent after a passive ``by``: ``described by the police as`` -> ``the police``."""
+    hi = lo
+    while hi < len(toks) and toks[hi].k == "w" and toks[hi].low not in ("as", "that", "for") and hi - lo < 8 and \
+            not _is_verbish(toks, hi, lex):
+        hi += 1
+    return _NP(lo, hi) if hi > lo and _np_ok(toks[lo:hi], lex) else None
 
 
 def _quoted_as(toks: list[_Tok], as_i: int, lex: _Lexicon) -> tuple[int, _NP | None] | None:
@@ -1572,15 +1588,22 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
     s, e = _trim_clause(text, s, e, quotes_by_close)
     if e <= s or len(re.findall(r"\w+", text[s:e])) < 2:
         return
-    has_q = False
+    inside = []
     for m in range(cs, ce):
         q = qtok.get(m)
         if q is not None and s <= q.qs < e:
             if id(q) in claimed:
                 return  # the words are already a row of their own
-            has_q = True
-            claimed.add(id(q))
-    add(s, e, "partial" if has_q else "indirect", a, mention, mode)
+            inside.append(q)
+    for q in inside:
+        claimed.add(id(q))
+    if len(inside) == 1 and inside[0].os == s and inside[0].ce >= e:
+        # the whole clause is one quotation: "told INA that “a group of terrorists attacked ...”"
+        r = add(inside[0].qs, inside[0].qe, "direct", a, mention, mode)
+        if r is not None:
+            r.chain = inside[0].chain
+        return
+    add(s, e, "partial" if inside else "indirect", a, mention, mode)
 
 
 # --------------------------------------------------------------------------- speakers across the article

@@ -371,6 +371,18 @@ def test_held_out_articles_meet_the_targets():
       ("Jets struck a hideout near Hatra", "indirect", "a statement published Friday"),
       ("The strike destroyed two tunnels", "direct", "a statement published Friday"),
       ("Attacks are rare now", "indirect", "Ali Rashid")]),
+    # a passive agent speaks the fragment; an outlet after "the"; a whole clause in quotation marks is direct
+    ("The suspects included a man described by police as \"the main financier of the group in the province.\"\n\n"
+     "The group is weaker but still dangerous, the general told the BBC.\n\n"
+     "A security source told INA that \"gunmen attacked a post in the Mutaibija area with light weapons.\"",
+     [("the main financier of the group in the province.", "direct", "police"),
+      ("The group is weaker but still dangerous", "indirect", "the general"),
+      ("gunmen attacked a post in the Mutaibija area with light weapons.", "direct", "A security source")]),
+    # "said X, a local official, who added that ...": the named speaker with the role
+    ("Three farmers were killed, said Khalid Hamad, a local official, who added that the militants burned two "
+     "houses.",
+     [("Three farmers were killed", "indirect", "Khalid Hamad"),
+      ("the militants burned two houses", "indirect", "Khalid Hamad")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
