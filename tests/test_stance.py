@@ -173,6 +173,36 @@ def test_negation_flips_the_nearest_cue():
     assert row["stance"] == "contained" and "coordination" in cues(row, "negated_cue")
 
 
+@pytest.mark.parametrize("text, label", [
+    # "X does not mean Y", "a mistake to think Y", "cannot say Y": Y is denied, X conceded
+    ("Losing its territory does not mean the group is finished.", "resurgent"),
+    ("A weaker ISIS does not mean a defeated ISIS.", "resurgent"),
+    ("The drop in attacks does not mean the threat has diminished.", "resurgent"),
+    ("The militants have lost ground, but that was not the end of ISIS.", "resurgent"),
+    ("It would be a mistake to think that Daesh is gone.", "resurgent"),
+    ("We cannot say that ISIS has been defeated.", "resurgent"),
+    ("Nobody can guarantee that the militants will not come back.", "resurgent"),
+    ("Killing its leaders has not stopped the group from carrying out attacks.", "resurgent"),
+    ("If nothing is done, this will get much worse.", "resurgent"),
+    # capability denied
+    ("Daesh is not capable of holding a single village, let alone a city.", "contained"),
+    ("ISIS is too weak to hold a single village.", "contained"),
+    ("The militants lack the manpower to hold territory.", "contained"),
+    ("The Islamic State has lost nearly all of the territory it once held.", "contained"),
+    ("The group has not recovered from the loss of its leaders.", "contained"),
+    ("“ISIS is not the force it was, and our partners can handle what is left,” the official said.", "contained"),
+    # events, history and names are not claims
+    ("Five ISIS militants were killed in an air strike on a hideout in the mountains, the military said.", "none"),
+    ("The remnants of a car bomb were found near the checkpoint.", "none"),
+    ("Mass graves containing victims of the group are still being excavated in Sinjar.", "none"),
+    ("The new strategy aims to degrade and ultimately destroy the terrorist organisation.", "none"),
+    ("Troops liberated the last villages of the district in 2017 and handed them to the police.", "none"),
+])
+def test_denials_rebuttals_and_events(text, label):
+    row = one(text)
+    assert row["stance"] == label, row["evidence_text"]
+
+
 def test_declining_to_call_it_an_insurgency_is_contained():
     row = one("The general declined to describe the current state of ISIS as an insurgency.")
     assert row["stance"] == "contained"
