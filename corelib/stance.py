@@ -1467,6 +1467,9 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
             _balanced_headline(cb, text_of(doc_id), int(title["start"]), int(title["end"]))
+        if balanced:  # a headline that states both sides voices both
+            for v in voices.values():
+                v.add("(headline)")
         if balanced and label in cb.sides and cb.aggregate_labels and \
                 sorted(totals.values())[-2] >= agg["min_side"] and \
                 min(len(v) for v in voices.values()) >= agg["min_voices"]:
