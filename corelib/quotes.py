@@ -62,6 +62,7 @@ class _Lexicon:
     document_links: tuple      # ("from",), ("released", "by"), ...
     opinion_nouns: frozenset
     addressees: frozenset      # "told reporters", "told a news conference": the addressee, never a quotation
+    noun_objects: frozenset    # "claimed responsibility": an object, not a reported clause
     before_that: frozenset   # adjunct, statement and opinion words that may stand between a verb and "that"
     impersonal: dict
     title_heads: dict        # lower title text -> head
@@ -86,6 +87,15 @@ def _words(items: Iterable[str]) -> frozenset:
     if bad:
         raise ValueError(f"corelib/data word lists hold only words; got {bad!r} (quote on/no/yes in YAML)")
     return frozenset(x.lower() for x in items)
+
+
+class _Compounds(frozenset):
+    """A word set that also holds hyphenated compounds of its words (``secretary-general``, ``ex-minister``)."""
+
+    def __contains__(self, word: object) -> bool:
+        if frozenset.__contains__(self, word):
+            return True
+        return isinstance(word, str) and "-" in word and any(frozenset.__contains__(self, p) for p in word.split("-"))
 
 
 def _by_last_word(titles: list) -> dict:
@@ -127,9 +137,11 @@ def _lex() -> _Lexicon:
         adjuncts=_words(verbs["adjunct_words"]),
         statement_nouns=_words(w for s in verbs["statement_nouns"] for w in s.split()),
         document_nouns=_words(verbs["document_nouns"]) | _words(w for w in verbs["statement_nouns"] if " " not in w),
-        document_links=tuple(sorted((tuple(x.lower().split()) for x in verbs["document_links"]), key=lambda w: -len(w))),
+        document_links=tuple(sorted((tuple(x.lower().split()) for x in verbs["document_links"]),
+                                    key=lambda w: -len(w))),
         opinion_nouns=_words(verbs["opinion_nouns"]),
         addressees=_words(verbs["addressees"]),
+        noun_objects=_words(verbs["noun_objects"]),
         before_that=_words(verbs["adjunct_words"]) | _words(verbs["opinion_nouns"]) |
         _words(w for s in verbs["statement_nouns"] for w in s.split()),
         impersonal={k: v for k, v in verbs["impersonal_passive"].items()},
@@ -137,7 +149,7 @@ def _lex() -> _Lexicon:
         rank_heads=_words(spk["rank_heads"]),
         title_last=_by_last_word(titles),
         branches=tuple(tuple(b.split()) for b in sorted(spk["branches"], key=lambda b: -len(b.split()))),
-        person_nouns=_words(w for s in spk["person_nouns"] for w in str(s).split()),
+        person_nouns=_Compounds(_words(w for s in spk["person_nouns"] for w in str(s).split())),
         org_nouns=_words(spk["organisation_nouns"]),
         not_name=frozenset(spk["not_name_words"]),
         particles=_words(spk["name_particles"]),
@@ -490,8 +502,8 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon, modifiers: b
     for n in range(start, k + 1):
         if toks[n].low in _REL:
             rel_seen = True
-        elif not rel_seen and _is_verbish(toks, n, lex) and not (modifiers and _modifier_phrase(toks, n, k, start, lex)) \
-                and not _noun_use(toks, n, lex):
+        elif not rel_seen and _is_verbish(toks, n, lex) and not _noun_use(toks, n, lex) and \
+                not (modifiers and _modifier_phrase(toks, n, k, start, lex)):
             cut = n + 1
     start = cut
     # time words before the subject: "Last week Jabar Yawar"
@@ -639,8 +651,9 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     if start > k or not _np_ok(toks[start:k + 1], lex):
         return None
     last = toks[k]
-    if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns | lex.org_nouns | \
-            lex.statement_nouns and last.low not in _PRONOUNS and not any(t.low in _REL for t in toks[start:k]) \
+    if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
+            and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
+            and not any(t.low in _REL for t in toks[start:k]) \
             and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK):
         return None
     np_ = _NP(start, _time_tail(toks, start, k + 1, lex))
@@ -943,7 +956,8 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
         return False
     first = toks[k].low
     if first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
-                 "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who"):
+                 "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") or \
+            first in lex.noun_objects or (first in _DETS and k + 1 < hi and toks[k + 1].low in lex.noun_objects):
         return False
     if first in lex.openers and first not in ("its", "their", "this", "these", "those"):
         return k + 1 < hi and toks[k + 1].k == "w"
@@ -1667,6 +1681,11 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             if want == "person":
                 return _last_named_person(text, pos, lex)
             return None
+        if m.kind == "person" and len(m.name.split()) > 1:
+            for x in reversed(before):  # "Abu Layla said" after "Omar Abu Layla, director of ..."
+                r = _final(x)
+                if r.kind == "person" and r.name.endswith(" " + m.name):
+                    return r
         if m.kind == "person" and len(m.name.split()) == 1:
             for x in reversed(before):
                 r = _final(x)

@@ -383,6 +383,16 @@ def test_held_out_articles_meet_the_targets():
      "houses.",
      [("Three farmers were killed", "indirect", "Khalid Hamad"),
       ("the militants burned two houses", "indirect", "Khalid Hamad")]),
+    # a hyphenated role noun; a time phrase before "that"; a claim of responsibility is no quotation; a shorter
+    # form of a name of several words
+    ("Its secretary-general, Bakhtiyar Karim, said last month that an agreement had been reached.\n\n"
+     "ISIS claimed responsibility on Friday for the attack, and claimed it had killed five soldiers.\n\n"
+     "Omar Abu Layla, director of a local news network, said the cells were active. “They are everywhere,” "
+     "Abu Layla said.",
+     [("an agreement had been reached", "indirect", "Bakhtiyar Karim"),
+      ("it had killed five soldiers", "indirect", "ISIS"),
+      ("the cells were active", "indirect", "Omar Abu Layla"),
+      ("They are everywhere", "direct", "Omar Abu Layla")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
