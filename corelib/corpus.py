@@ -61,6 +61,9 @@ class _Read:
 
 # --------------------------------------------------------------------------- decoding
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # control characters other than \t \n \f \r
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Return (text, encoding name) for UTF-8 (with or without BOM), UTF-16 with BOM or cp1252.
 
@@ -82,7 +85,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             text, enc = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError as exc:
             raise ValueError(f"undecodable: neither UTF-8 nor cp1252 (byte {exc.start})") from exc
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(_CONTROL.findall(text, 0, 4096))
     if controls > max(8, len(text[:4096]) // 20):
         raise ValueError("binary: too many control characters for text")
     return text, enc
