@@ -1046,7 +1046,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 i = j
                 continue
         elif cls == "fragment" and toks[i].low.endswith("ed") and j + 1 < n and toks[j].low == "by" and \
-                (agent := _agent(toks, j + 1, lex)) is not None:
+                any(t.k == "q" for t in toks[j:]) and (agent := _agent(toks, j + 1, lex)) is not None:
             # "a man described by police as “...”": the agent speaks the fragment, inside the sentence
             att.mode, att.np, att.zone = "lead", agent, -1
         elif toks[i].low in ("saying", "stating") and prev is not None and prev.low == "as" and \
@@ -1258,7 +1258,8 @@ def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: boo
     free = 0
     if obj:
         k2 = _skip_object(toks, k, hi, lex)
-        free = k2 - k
+        if not (k2 < hi and toks[k2].low in lex.aux and toks[k2].t.islower()):
+            free = k2 - k  # not "warned the group could return": there the words are the clause's subject
     what, t = _find_that(toks, k, hi, lex, free)
     if what == "quote":
         att.direct = _quotes_from(toks, t, hi)
@@ -1721,7 +1722,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "statement" and m.definite:
             for x in reversed(before):
                 r = _final(x)
-                if r.kind in ("org", "person") and r is not m:
+                if r.kind in ("org", "person") and r is not m and id(x) in quoted:
                     return r
                 if x.kind == "statement" and not x.definite and id(x) in quoted:
                     return x  # "according to a statement published Wednesday" ... "the statement reads"

@@ -393,6 +393,14 @@ def test_held_out_articles_meet_the_targets():
       ("it had killed five soldiers", "indirect", "ISIS"),
       ("the cells were active", "indirect", "Omar Abu Layla"),
       ("They are everywhere", "direct", "Omar Abu Layla")]),
+    # an addressee-looking subject before a modal; more reporting verbs (made clear, hope, went on to say)
+    ("The governor warned the group could return to the villages.\n\n"
+     "The general made it clear that the troops would stay. The mayor hopes the families will return before winter. "
+     "He went on to say that the roads were safe.",
+     [("the group could return to the villages", "indirect", "The governor"),
+      ("the troops would stay", "indirect", "The general"),
+      ("the families will return before winter", "indirect", "The mayor"),
+      ("the roads were safe", "indirect", "The mayor")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
