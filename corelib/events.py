@@ -533,6 +533,55 @@ def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
     return out
 
 
+_NEAR_SENTENCES = 2   # a repeated telling of an event comes within this many sentences
+_FILLED = (("place", "place_id", "governorate", "country", "lat", "lon"), ("actor", "perpetrator"), ("target",),
+           ("date", "date_text"), ("killed",), ("wounded",), ("count",))
+
+
+def _same_incident(a: dict, b: dict, v: Vocabulary) -> bool:
+    """True when event ``b`` of a later sentence tells event ``a`` again: close by, of a compatible type, with
+    an equal number of killed or wounded people and no count, date or place that disagrees."""
+    if not 0 < b["sent_id"] - a["sent_id"] <= _NEAR_SENTENCES:
+        return False
+    if a["event_type"] != b["event_type"] and not {a["event_type"], b["event_type"]} & v.generic_types:
+        return False
+    shared = False
+    for k in ("killed", "wounded"):
+        if a[k] is not None and b[k] is not None:
+            if a[k] != b[k]:
+                return False
+            shared = shared or a[k] > 0
+    if not shared:
+        return False
+    if a["date_text"] and b["date_text"] and (a["date"] != b["date"] if a["date"] and b["date"]
+                                              else a["date_text"].lower() != b["date_text"].lower()):
+        return False
+    if a["place_id"] and b["place_id"] and a["place_id"] != b["place_id"]:
+        same_gov = a["governorate"] and a["governorate"] == b["governorate"]
+        country_only = (not a["governorate"] or not b["governorate"]) and a["country"] == b["country"]
+        return bool(same_gov or country_only)
+    return True
+
+
+def _fill_from(a: dict, b: dict, v: Vocabulary) -> None:
+    """Give event ``a`` what the later telling ``b`` adds (place, actors, date, counts), with its evidence;
+    a named perpetrator replaces a generic word ("jihadists", then "suspected ISIS militants")."""
+    took = set()
+    if v.generic_perpetrators.fullmatch(a["perpetrator"]) and b["perpetrator"] and \
+            not v.generic_perpetrators.fullmatch(b["perpetrator"]):
+        a["evidence"] = [e for e in a["evidence"] if e["what"] != "perpetrator"]
+        a["perpetrator"] = a["actor"] = ""
+    for fields in _FILLED:
+        if a[fields[0]] in (None, "") and b[fields[0]] not in (None, ""):
+            a.update({f: b[f] for f in fields})
+            took.add(fields[0])
+    what = {"place": "place", "actor": "perpetrator", "target": "target", "date": "date", "killed": "killed",
+            "wounded": "wounded"}
+    a["evidence"] = sorted(a["evidence"] + [e for e in b["evidence"] if e["what"] in {what.get(t) for t in took}],
+                           key=lambda e: (e["start"], e["what"]))
+    a["places"] = "|".join(dict.fromkeys(p for p in (a["places"] + "|" + b["places"]).split("|") if p))
+
+
 def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generic: bool = False) -> pd.DataFrame:
     """Return one row per event in body, standfirst and dateline sentences, by doc_id, start (EVENT_COLUMNS)."""
     if mentions is None:  # unknown names that resolve to a gazetteer spelling come back as places
@@ -554,6 +603,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         doc_dates = dates_by_doc.get(art.doc_id, [])
         n = 0
         seen: set[str] = set()   # event types already listed for this article
+        doc_from = len(rows)     # this article's rows start here
         for s in g.itertuples(index=False):
             start, end = int(s.start), int(s.end)
             sentence = text[start:end]
@@ -572,9 +622,13 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
                         typ in seen or (typ in v.generic_types and seen)):
                     continue  # "Barzani condemned the attack": the attack is already a row
                 seen.add(typ)
+                ev["sent_id"] = int(s.sent_id)
+                earlier = next((r for r in reversed(rows[doc_from:]) if _same_incident(r, ev, v)), None)
+                if earlier is not None and not include_generic:
+                    _fill_from(earlier, ev, v)  # the lede and the next paragraph often tell one attack twice
+                    continue
                 n += 1
-                rows.append({"doc_id": art.doc_id, "event_id": f"{art.doc_id}:e{n}", "sent_id": int(s.sent_id),
-                             "sentence": sentence, **ev})
+                rows.append({"doc_id": art.doc_id, "event_id": f"{art.doc_id}:e{n}", "sentence": sentence, **ev})
     df = pd.DataFrame(rows, columns=EVENT_COLUMNS)
     for col in ("killed", "wounded", "count"):
         df[col] = pd.array(df[col].tolist(), dtype="Int64")

@@ -199,6 +199,24 @@ def test_a_later_definite_mention_of_the_same_event_is_not_a_new_row():
     assert list(first.place_id) == ["hawija"]           # the first mention of an event is kept
 
 
+def test_the_lede_and_the_next_paragraph_telling_one_attack_give_one_row():
+    body = ("Gunmen killed four villagers near Kirkuk on Wednesday, officials said.\n\n"
+            "Four villagers were killed and two wounded in an attack by suspected ISIS militants on a village "
+            "south of Kirkuk on Wednesday.")
+    df = snippet(body)
+    e = one(df, event_type="attack")
+    assert (e.killed, e.wounded, e.place_id, e.perpetrator) == (4, 2, "kirkuk", "isis")
+    full = "A headline\n\n" + body
+    assert all(full[ev["start"]:ev["end"]] == ev["text"] for ev in e.evidence)
+    assert len(snippet(body, include_generic=True)) == 2
+
+
+def test_two_incidents_with_the_same_toll_stay_apart():
+    df = snippet("Two soldiers were killed in a bombing in Tarmiyah on Monday.\n\n"
+                 "Two civilians were killed in a bombing in Rutba on Monday.")
+    assert sorted(df.place_id) == ["rutba", "tarmiyah"]
+
+
 def test_spelling_variants_reach_the_same_place():
     for name in ["Tuz Khurmatu", "Tuz Khurmato", "TUZ KHURMATU"]:
         e = one(snippet(f"A bomb exploded in {name}, wounding two people."), event_type="bombing")
