@@ -5,7 +5,9 @@ The vocabulary (trigger words, casualty words, number words, cue words) is in
 ``corelib/data/events.yaml``; places and actors come from :mod:`corelib.actors`, dates from the
 parsed ``dates`` table. :func:`extract` returns one row per event with the clause and sentence it
 came from; ``start``/``end`` index ``articles.text`` and ``evidence`` lists the words behind every
-field (trigger, killed, wounded, place, actor, date) with their offsets.
+field (trigger, killed, wounded, place, actor, date) with their offsets. An event told twice in an
+article (the lede, then the paragraph with the details) is one row: the later telling adds what the
+first lacks, and its evidence points to where it said so.
 """
 from __future__ import annotations
 
