@@ -977,7 +977,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
     and digits are masked first. Learned attributes: ``pipeline_``, ``classes_``.
     """
 
-    def __init__(self, C: float = 4.0, word_ngram_range: tuple = (1, 2), char_ngram_range: tuple = (2, 5),
+    def __init__(self, C: float = 4.0, word_ngram_range: tuple = (1, 2), char_ngram_range: tuple = (2, 4),
                  class_weight: str | None = "balanced", mask_names: bool = True, keep_words: tuple = (),
                  max_iter: int = 5000, random_state: int = 0):
         self.C = C
