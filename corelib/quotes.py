@@ -384,6 +384,7 @@ class _Mention:
     plural: bool = False
     resolved: "_Mention | None" = None
     about: str = ""      # a relative clause about the speaker: "commands a Peshmerga battalion"
+    subject_only: bool = False  # the subject of a sentence read without a reporting verb pointing at it
 
     def keywords(self, lex: _Lexicon) -> set:
         """Lower-case words of the title, role and phrase, and the head noun of the title."""
@@ -1426,6 +1427,7 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             hi += 1
         if hi > lo and toks[lo].low not in lex.cue_first and _np_ok(toks[lo:hi], lex):
             subject = _mention(text, toks, _NP(lo, hi), lex)
+            subject.subject_only = True
             mentions.append(subject)
     # zones: each attribution owns the stretch from its zone to the next one
     atts.sort(key=lambda a: a.cue_lo)
@@ -1722,7 +1724,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "statement" and m.definite:
             for x in reversed(before):
                 r = _final(x)
-                if r.kind in ("org", "person") and r is not m and id(x) in quoted:
+                if r is not m and (id(x) in quoted or not x.subject_only) and (r.kind == "person" or (
+                        r.kind == "org" and _names_organisation(r, lex))):
                     return r
                 if x.kind == "statement" and not x.definite and id(x) in quoted:
                     return x  # "according to a statement published Wednesday" ... "the statement reads"
@@ -1834,6 +1837,12 @@ def _described_as(m: _Mention, x: _Mention, lex: _Lexicon) -> bool:
         return False
     others = _content_words(m.text) - {head}
     return not others or bool(others & named)
+
+
+def _names_organisation(m: _Mention, lex: _Lexicon) -> bool:
+    """An organisation mention that can issue a statement: a name or an organisation noun (not ``a low
+    intensity insurgency``)."""
+    return m.head in lex.org_nouns or any(_cap(w) for w in m.text.split() if w.lower() not in _DETS)
 
 
 def _unknown_one(m: _Mention, lex: _Lexicon) -> bool:

@@ -401,6 +401,11 @@ def test_held_out_articles_meet_the_targets():
       ("the troops would stay", "indirect", "The general"),
       ("the families will return before winter", "indirect", "The mayor"),
       ("the roads were safe", "indirect", "The mayor")]),
+    # "the statement" goes back to the organisation that issued it, even when that sentence is no quotation
+    ("In a statement on Sunday, the Ministry of Interior announced the arrest of four suspects.\n\n"
+     "A low intensity insurgency has continued.\n\n"
+     "“The suspects were planning to attack a market,” the statement reads.",
+     [("The suspects were planning to attack a market", "direct", "the Ministry of Interior")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
