@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,7 +69,6 @@ class Vocabulary:
     self_words: frozenset          # "it", "they": what the actor said is about itself
     generic_perpetrators: re.Pattern
     relative_days: dict
-    requires: dict = field(default_factory=dict)
     quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
     relative_re: re.Pattern | None = None
 
@@ -81,12 +80,11 @@ def vocabulary() -> Vocabulary:
         raw = yaml.safe_load(fh)
     alt = actors.alternation
     triggers: dict = {}
-    generic_types, requires = set(), {}
+    generic_types = set()
     for et in raw["event_types"]:
         if et.get("generic"):
             generic_types.add(et["type"])
         req = tuple(actors.phrase_key(r, True) for r in et.get("requires", []))
-        requires[et["type"]] = req
         for t in et["triggers"]:
             key = actors.phrase_key(str(t), True)
             triggers.setdefault(key[0], []).append((key, et["type"], bool(et.get("generic")), req))
@@ -134,7 +132,6 @@ def vocabulary() -> Vocabulary:
         target_cues=sorted({actors.phrase_key(c, True) for c in raw.get("target_cues", [])}, key=len, reverse=True),
         generic_perpetrators=re.compile(rf"\b(?:{alt(raw.get('generic_perpetrators', []))})\b", re.I),
         relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
-        requires=requires,
         quick=frozenset(set(triggers) | {w.split()[0].lower() for key in ("killed_words", "wounded_words",
                                                                             "killed_nouns", "toll_words")
                                           for w in raw.get(key, [])} | {"no", "left"}),
