@@ -134,7 +134,7 @@ def test_force_aliases(name, entity):
     assert entity in entities(f"A statement from the {name} was read on Sunday.", "actor")
 
 
-def test_part_of_rolls_up(parsed_seeds):
+def test_part_of_rolls_up():
     m = mentions_in_text("The Iraqi Federal Police and the Counter-Terrorism Service moved in.")
     assert {r["entity"]: r["part_of"] for r in m} == {"federal_police": "isf", "cts": "isf"}
 

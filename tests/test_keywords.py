@@ -310,7 +310,7 @@ def test_kwic_errors_and_nothing_found(small):
     assert kw.kwic(small, "Raqqa").empty
 
 
-def test_awkward_articles_do_not_break_a_batch(small):
+def test_awkward_articles_do_not_break_a_batch():
     docs = [{"doc_id": d, "text": t, "outlet": o, "published": p} for d, o, p, t in ARTICLES]
     docs += [{"doc_id": "z1", "text": "Editing by Someone", "outlet": "", "published": ""},
              {"doc_id": "z2", "text": "“ ” — … 2018 12 ,,,\n\n!!!", "outlet": "AP", "published": "not a date"},

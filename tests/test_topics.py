@@ -188,7 +188,7 @@ def test_topics_by_group_and_over_time(two_themes):
     assert years.set_index(["period", "topic"]).loc[("2018", vote_topic), "weight"] > 0.8
 
 
-def test_missing_dates_go_last(two_themes):
+def test_missing_dates_go_last():
     docs = make_corpus()
     docs[0]["published"] = ""
     parsed = parse_documents(docs)
