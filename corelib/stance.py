@@ -1167,8 +1167,14 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str)
     if method == "model":
         use_model = ask
     else:
+        # ...and only where no cue speaks for another side
+        against = {lab: np.zeros(len(df)) for lab in cb.sides}
+        for lab in cb.sides:
+            for other in cb.sides:
+                if other != lab and f"score_{other}" in df.columns:
+                    against[lab] = against[lab] + df[f"score_{other}"].fillna(0.0).to_numpy(dtype=float)
         use_model = np.array([ask[i] and m_label[i] != cb.neutral and m_prob[i] >= MODEL_PROBABILITY
-                              for i in range(len(df))], dtype=bool)
+                              and against[m_label[i]][i] == 0 for i in range(len(df))], dtype=bool)
     idx = np.flatnonzero(use_model)
     if len(idx):
         labels = [m_label[i] for i in idx]
@@ -1658,7 +1664,7 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
     base = len(fold_of)
     fold_of.update({g: base + k % max(1, n_folds) for k, g in enumerate(written)})
     fold = group.map(fold_of).fillna(-1).astype(int).to_numpy()
-    rules, _ = _rule_labels(cb, data["text"].tolist())
+    rules, _, scores = _rule_labels(cb, data["text"].tolist())
     m_label, m_prob = [""] * len(data), [0.0] * len(data)
     for f in sorted(set(fold) - {-1}):
         test = fold == f
@@ -1667,8 +1673,9 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
             m_label[i], m_prob[i] = lab, p
     runs = [("rules", np.nan, rules), ("model", np.nan, m_label)]
     for th in thresholds:
-        runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th else r
-                                      for r, lab, p in zip(rules, m_label, m_prob)]))
+        runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th and
+                                      not any(v for k, v in sc.items() if k != lab) else r
+                                      for r, lab, p, sc in zip(rules, m_label, m_prob, scores)]))
     parts = [("all", fold >= 0), ("seeds", (fold >= 0) & ~group.str.startswith("written").to_numpy()),
              ("written", (fold >= 0) & group.str.startswith("written").to_numpy())]
     rows = []
@@ -1683,16 +1690,17 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
     return pd.DataFrame(rows)
 
 
-def _rule_labels(cb: Codebook, texts: list[str]) -> tuple[list[str], list[float]]:
-    """Rule labels for free-standing texts (each text its own document and anchor context)."""
-    labels, confs = [], []
+def _rule_labels(cb: Codebook, texts: list[str]) -> tuple[list[str], list[float], list[dict[str, float]]]:
+    """Rule labels, confidences and side scores for free-standing texts (each its own anchor context)."""
+    labels, confs, scores = [], [], []
     for text in texts:
         dm = _match_doc(cb, text)
         sc = _score_span(cb, dm, 0, len(text), _any_in(dm.anchors, 0, len(text)))
         lab, conf = _decide(cb, sc.scores, sc.hedged)
         labels.append(lab)
         confs.append(conf)
-    return labels, confs
+        scores.append(sc.scores)
+    return labels, confs, scores
 
 
 def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined") -> pd.DataFrame:
