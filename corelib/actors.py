@@ -301,7 +301,8 @@ def _names() -> dict:
         "org_heads": set(raw.get("organisation_heads", [])),
         "place_heads": set(raw.get("place_heads", [])),
         "locative_re": re.compile(r"(?:^|\W)(?:" + alternation(raw.get("locative_cues", [])) + r")\s+$", re.I),
-        "said_after": re.compile(r"^,?\s+(?:\w+\s+)?(?:" + alternation(raw.get("person_verbs", [])) + r")\b"),
+        "said_after": re.compile(r"^,?\s+(?:(?:\w+ly|" + alternation(raw.get("person_verb_adverbs", [])) + r")\s+)?(?:"
+                                 + alternation(raw.get("person_verbs", [])) + r")\b"),
         "apposition": re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + alternation(roles) + r")\b"),
         "person_before": re.compile(r"(?<![\w.])(?:" + alternation(title_phrases) + r"|(?i:"
                                     + alternation(roles) + r"))\s+$"),

@@ -227,6 +227,12 @@ def test_unknown_place_after_locative_cue():
     assert [(r["text"], r["type"], r["subtype"]) for r in rows] == [("Zarganiya", "unknown", "place")]
 
 
+def test_a_capitalised_noun_before_a_reporting_verb_is_no_person():
+    assert mentions_in_text("Aid groups said thousands of civilians were still trapped.") == []
+    rows = mentions_in_text("Glynn also said the bases would be handed over.")
+    assert [(r["text"], r["subtype"]) for r in rows] == [("Glynn", "person")]
+
+
 def test_title_case_headline_gives_no_unknown_names():
     rows = mentions_in_text("Iraqi Forces Launch Major Offensive Against Militants Near Kirkuk")
     assert {r["type"] for r in rows} <= {"actor", "place"}
