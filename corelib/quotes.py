@@ -42,6 +42,7 @@ QUOTE_COLUMNS = ["doc_id", "quote_id", "quote", "start", "end", "kind", "cue", "
 MIN_FRAGMENT_WORDS = 4  # a quoted fragment no reporting verb points at needs this many words to count
 MAX_FRAME_WORDS = 4     # unquoted words beside quotes under one attribution before the row becomes a clause
 MAX_NP_TOKENS = 24      # longest speaker phrase read before or after a reporting verb
+GENDER_REACH = 3        # speakers "she" looks back over for one named as a woman before taking the nearest
 NAMED_BEFORE = 400      # characters before "the farmer told AFP" in which a person named without a verb is sought
 NAMED_LATER = 1200      # characters after a description ("a war monitor said") in which its name may follow
 LOOK_BACK = 200         # earlier mentions and rows searched for an antecedent (keeps long articles linear)
@@ -75,6 +76,8 @@ class _Lexicon:
     particles: frozenset
     suffixes: frozenset
     adverbial: frozenset
+    female: frozenset        # words of titles, roles and descriptions, and given names, that tell gender
+    male: frozenset
     described_names: dict    # noun of a description -> words of the names that fit it (monitor -> observatory)
     asides: frozenset        # word tuples of asides between a speaker and the verb (", however,")
     abbrevs: frozenset
@@ -155,6 +158,8 @@ def _lex() -> _Lexicon:
         particles=_words(spk["name_particles"]),
         suffixes=frozenset(spk["name_suffixes"]),
         adverbial=_words(spk["adverbial_openers"]),
+        female=_words(spk["female_words"]) | _words(spk["female_given_names"]),
+        male=_words(spk["male_words"]),
         described_names={str(k).lower(): _words(v) for k, v in spk["described_names"].items()},
         asides=frozenset(tuple(str(a).lower().split()) for a in spk["asides"]),
         abbrevs=frozenset(abbrevs),
@@ -364,6 +369,7 @@ _TIME = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "satu
 _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
                      "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec."})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
+_PRONOUN_GENDER = {"he": "m", "she": "f"}
 _DASHES = frozenset({"—", "–", "-", "―"})
 _CONTINUING = frozenset({"but", "while", "although", "though", "yet", "whereas"})
 
@@ -1671,18 +1677,30 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         before = [x for x in mentions[max(0, idx - LOOK_BACK):idx] if x is not m]
         if m.kind == "pronoun":
             want = "plural" if m.plural else ("org" if m.head == "it" else "person")
+            sex = _PRONOUN_GENDER.get(m.head, "")
+            unknown, persons = None, 0
             for x in reversed(before):
                 r = _final(x)
                 if want == "person" and (r.kind == "person" or (r.kind in ("description", "nominal")
                                                                  and not r.plural) or
                                          (_unknown_one(r, lex) and id(r) in quoted)):
-                    return r
+                    # gender only passes over a speaker known not to fit; "she" looks a little further for a
+                    # woman named as such, "he" takes the first speaker not known to be a woman
+                    g = _gender(r, lex)
+                    if g == sex or (g == "" and sex != "f"):
+                        return r
+                    if g == "" and unknown is None:
+                        unknown = r
+                    persons += 1
+                    if unknown is not None and persons >= GENDER_REACH:
+                        return unknown
+                    continue
                 if want == "plural" and (r.plural or r.kind == "org"):
                     return r
                 if want == "org" and r.kind in ("org", "statement"):
                     return r
             if want == "person":
-                return _last_named_person(text, pos, lex)
+                return unknown or _last_named_person(text, pos, lex)
             return None
         if m.kind == "person" and len(m.name.split()) > 1:
             for x in reversed(before):  # "Abu Layla said" after "Omar Abu Layla, director of ..."
@@ -1837,6 +1855,18 @@ def _described_as(m: _Mention, x: _Mention, lex: _Lexicon) -> bool:
         return False
     others = _content_words(m.text) - {head}
     return not others or bool(others & named)
+
+
+def _gender(m: _Mention, lex: _Lexicon) -> str:
+    """'f' or 'm' when the title, role, description or given name tells, else ''."""
+    words = [w.strip(",.").lower() for w in f"{m.title} {m.role} {m.text}".split()]
+    if m.kind == "person" and m.name:
+        words.append(m.name.split()[0].lower())
+    if any(w in lex.female for w in words):
+        return "f"
+    if any(w in lex.male for w in words):
+        return "m"
+    return ""
 
 
 def _names_organisation(m: _Mention, lex: _Lexicon) -> bool:

@@ -406,6 +406,16 @@ def test_held_out_articles_meet_the_targets():
      "A low intensity insurgency has continued.\n\n"
      "“The suspects were planning to attack a market,” the statement reads.",
      [("The suspects were planning to attack a market", "direct", "the Ministry of Interior")]),
+    # "she" passes over a man to a speaker named as a woman; "he" passes over a woman
+    ("Dr. Rana Khalil, a political scientist, said the calm was fragile.\n\n"
+     "Col. Ahmed Ali said the army was ready.\n\n"
+     "“We need jobs for young men,” she said.\n\n"
+     "The spokeswoman for the council said the roads were open. “We will not leave,” he said.",
+     [("the calm was fragile", "indirect", "Rana Khalil"),
+      ("the army was ready", "indirect", "Ahmed Ali"),
+      ("We need jobs for young men", "direct", "Rana Khalil"),
+      ("the roads were open", "indirect", "The spokeswoman for the council"),
+      ("We will not leave", "direct", "Ahmed Ali")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
