@@ -32,8 +32,11 @@ DEFAULTS = {"target": "isis_resurgence", "group_by": "outlet", "n_topics": "auto
 PACKAGES = ["corelib", "pandas", "numpy", "scikit-learn", "nltk", "altair", "vl-convert-python", "papermill",
             "nbconvert", "nbformat", "ipykernel", "PyYAML", "pyarrow"]
 HASH_SEED = "0"
-# the kernels' own start-up warnings (e.g. about TCP transport on the local machine) stay out of the output
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# Report kernels: their own start-up warnings (e.g. about TCP transport on the local machine) stay out of
+# the output; and jsonschema (imported by altair) skips rfc3987_syntax, which spends 1-2 s per kernel
+# compiling a grammar only to check the "iri" string format, a format the Vega-Lite schema never uses.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR",
+                    "--IPKernelApp.exec_lines=import sys; sys.modules.setdefault('rfc3987_syntax', None)"]
 
 
 # --------------------------------------------------------------------------- values recorded by notebooks
