@@ -365,7 +365,8 @@ def places_table(mentions: pd.DataFrame, top: int = 200, points_only: bool = Fal
 def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
     """Return a map: outlines of Iraq, Syria and neighbours, with circles at places sized by mentions.
 
-    Areas (countries, regions, governorates) are left out: they have no single point.
+    Areas (countries, regions, governorates) are left out: they have no single point; so are places
+    outside the outline's box (Iraq, Syria and the edges of their neighbours).
     """
     from corelib.actors import region_outline
 
@@ -379,6 +380,8 @@ def places_map(mentions: pd.DataFrame, top: int = 200) -> alt.LayerChart:
         tooltip=[alt.Tooltip("properties.name:N", title="country")],
     )
     data = places_table(mentions, top, points_only=True)
+    lon_min, lat_min, lon_max, lat_max = outline["bbox"]  # places beyond the outline stay in the tables
+    data = data[data["lon"].between(lon_min, lon_max) & data["lat"].between(lat_min, lat_max)]
     pick = alt.selection_point(name="pick_place", fields=["entity"], on="pointerover", clear="pointerout")
     dots = alt.Chart(data).mark_circle(color="#c0392b", stroke="white", strokeWidth=0.5, clip=True).encode(
         longitude="lon:Q", latitude="lat:Q",

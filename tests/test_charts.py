@@ -174,14 +174,14 @@ def test_stance_over_time_joins_article_periods():
 
 def mentions_frame() -> pd.DataFrame:
     return pd.DataFrame({
-        "doc_id": ["a1", "a1", "a2", "a2", "a3", "a3"],
-        "entity": ["kirkuk", "hawija", "kirkuk", "isis", "kirkuk", "iraq"],
-        "name": ["Kirkuk", "Hawija", "Kirkuk", "Islamic State (ISIS)", "Kirkuk", "Iraq"],
-        "type": ["place", "place", "place", "actor", "place", "place"],
-        "subtype": ["city", "town", "city", "armed_group", "city", "country"],
-        "governorate": ["Kirkuk", "Kirkuk", "Kirkuk", "", "Kirkuk", ""],
-        "lat": [35.4681, 35.3283, 35.4681, None, 35.4681, 33.0],
-        "lon": [44.3922, 43.7758, 44.3922, None, 44.3922, 43.7],
+        "doc_id": ["a1", "a1", "a2", "a2", "a3", "a3", "a3"],
+        "entity": ["kirkuk", "hawija", "kirkuk", "isis", "kirkuk", "iraq", "tehran"],
+        "name": ["Kirkuk", "Hawija", "Kirkuk", "Islamic State (ISIS)", "Kirkuk", "Iraq", "Tehran"],
+        "type": ["place", "place", "place", "actor", "place", "place", "place"],
+        "subtype": ["city", "town", "city", "armed_group", "city", "country", "city"],
+        "governorate": ["Kirkuk", "Kirkuk", "Kirkuk", "", "Kirkuk", "", ""],
+        "lat": [35.4681, 35.3283, 35.4681, None, 35.4681, 33.0, 35.6944],
+        "lon": [44.3922, 43.7758, 44.3922, None, 44.3922, 43.7, 51.4215],
     })
 
 
@@ -192,12 +192,12 @@ def test_places_map_layers_outline_and_circles():
     assert d["projection"]["type"] == "mercator"
     outline = d["layer"][0]["data"]["values"]
     assert {f["properties"]["name"] for f in outline} >= {"Iraq", "Syria"}
-    dots = rows(chart, layer=1)  # the country is an area, not a point: not on the map
+    dots = rows(chart, layer=1)  # the country is an area, not a point, and Tehran is off the map
     assert dots == [{"entity": "kirkuk", "name": "Kirkuk", "subtype": "city", "governorate": "Kirkuk",
                      "lat": 35.4681, "lon": 44.3922, "mentions": 3, "articles": 3},
                     {"entity": "hawija", "name": "Hawija", "subtype": "town", "governorate": "Kirkuk",
                      "lat": 35.3283, "lon": 43.7758, "mentions": 1, "articles": 1}]
-    assert list(charts.places_table(mentions_frame())["name"]) == ["Kirkuk", "Hawija", "Iraq"]
+    assert list(charts.places_table(mentions_frame())["name"]) == ["Kirkuk", "Hawija", "Iraq", "Tehran"]
     assert d["layer"][1]["mark"]["clip"] is True  # places beyond the outline do not spill over the legend
     enc = d["layer"][1]["encoding"]
     assert enc["longitude"]["field"] == "lon" and enc["size"]["field"] == "mentions"
