@@ -57,6 +57,8 @@ class Vocabulary:
     none: re.Pattern
     count_re: re.Pattern
     qty_tail: re.Pattern           # a quantity that ends the text ("killed at least 3")
+    subset_aside: re.Pattern       # ", including 20 children," inside a count of people
+    people_group: re.Pattern       # "a soldier", "two policemen": a number and up to three words
     modifier_tail: re.Pattern      # a word of actor_modifiers that ends the text ("by suspected")
     object_after: re.Pattern       # an object after a verb ("killed himself", "killed two")
     person_nouns: set
@@ -118,6 +120,8 @@ def vocabulary() -> Vocabulary:
         object_after=re.compile(rf"\s+(?:(?:himself|herself|themselves|itself|him|her|them|the|his|their|its)\b"
                                 rf"|{qty}\b)", re.I),
         modifier_tail=re.compile(rf"(?<![\w-])(?:{alt(raw.get('actor_modifiers', []))})\s*$", re.I),
+        subset_aside=re.compile(rf",\s+(?:{alt(raw.get('subset_openers', []))})\b[^,;.]*,", re.I),
+        people_group=re.compile(rf"\s*{qty}\s+(?:[\w()'’.-]+\s+){{0,3}}", re.I),
         qty_tail=re.compile(rf"(?<![\w-]){qty}\s*$", re.I),
         count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
@@ -178,45 +182,68 @@ def _counted(after: str, v: Vocabulary) -> bool:
     return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
 
 
+_CONJUNCTIONS = re.compile(r"(?<![\w-])(?:and|but|while|after|as|when)\b", re.I)
+_AGES_BEFORE = re.compile(r"\b(?:aged|ages|age of)\s+(?:\d+\s*(?:,|and|to|-)\s*)*$", re.I)  # "aged 12 and 14"
+
+
 def casualties(sentence: str) -> list[Casualty]:
     """Killed and wounded counts stated in a sentence, with offsets into it."""
     v = vocabulary()
     found: list[Casualty] = []
+    # "100 people, including 20 children, were killed": the aside is part of the 100, not a count of its own
+    text = v.subset_aside.sub(lambda m: " " * len(m.group()), sentence)
 
-    def add(m: re.Match, kind: str, check_person: bool) -> None:
+    def push(kind: str, value: int, s: int, e: int) -> None:
+        if not any(s < c.end and e > c.start and c.kind == kind for c in found):
+            found.append(Casualty(kind, value, s, e, sentence[s:e]))
+
+    def counted(m: re.Match, check_person: bool) -> int | None:
+        """Value of the number a pattern matched, or None when it counts no people."""
         num = m.group("num")
         value = number_value(num)
-        if value is None:
-            return
-        after = sentence[m.end("num"):]
-        if not _counted(after, v):
-            return
+        after = text[m.end("num"):]
+        if value is None or not _counted(after, v) or _AGES_BEFORE.search(text, 0, m.start("num")):
+            return None
         if num.lower() in ("a", "an") and _VAGUE_AFTER_A.match(after):
-            return  # "a number of terrorists", "a series of attacks" are no count
+            return None  # "a number of terrorists", "a series of attacks" are no count
         if check_person and num.lower() in ("a", "an", "one", "another", "single", "lone") \
                 and not _person_follows(after, v):
-            return
-        s, e = m.span()
-        if any(s < c.end and e > c.start and c.kind == kind for c in found):
-            return
-        found.append(Casualty(kind, value, s, e, sentence[s:e]))
+            return None
+        return value
 
     def kind_of(m: re.Match) -> str:
         return "wounded" if "wverb" in m.re.groupindex and m.group("wverb") else "killed"
 
     for pattern, check in ((v.active, True), (v.noun_of, True), (v.toll, False), (v.left_dead, False),
                            (v.elliptic, False)):
-        for m in pattern.finditer(sentence):
-            add(m, kind_of(m), check)
-    for m in v.passive.finditer(sentence):
+        for m in pattern.finditer(text):
+            value = counted(m, check)
+            if value is not None:
+                push(kind_of(m), value, *m.span())
+    pos = 0
+    while (m := v.passive.search(text, pos)) is not None:
+        pos = m.end()
         np_words = m.group("np").split()
         if not m.group("be") and ((np_words and np_words[-1].lower().strip("(),") not in v.person_nouns)
-                                  or v.object_after.match(sentence, m.end())):
+                                  or v.object_after.match(text, m.end())):
             continue  # no "were": "a double suicide bombing killed", "a suicide bomber killed himself and ..."
-        if any(w.lower().strip(",") in {"and", "but", "while", "after", "as", "when"} for w in np_words):
+        conj = _CONJUNCTIONS.search(m.group("np"))
+        if conj is None:
+            value = counted(m, True)
+            if value is not None:
+                push(kind_of(m), value, *m.span())
             continue
-        add(m, kind_of(m), True)
-    for m in v.none.finditer(sentence):
+        # "Three ISIS militants and a soldier were killed": two counted groups of people add up
+        first, rest = m.group("np")[:conj.start()].split(), m.group("np")[conj.end():]
+        second = v.people_group.fullmatch(rest)
+        value = counted(m, True)
+        if conj.group().lower() == "and" and first and first[-1].lower().strip("(),") in v.person_nouns \
+                and second and rest.split()[-1].lower().strip("(),") in v.person_nouns \
+                and value is not None and number_value(second.group("num")) is not None:
+            push(kind_of(m), value + number_value(second.group("num")), *m.span())
+        else:  # "Two days after the bombing and 3 soldiers were killed": look again after the conjunction
+            pos = m.start("np") + conj.end()
+    for m in v.none.finditer(text):
         what = (m.group("what") or "").lower()
         kinds = ["killed"] if what == "killed" else ["wounded"] if what in ("injured", "wounded", "hurt") \
             else ["killed", "wounded"]
@@ -224,7 +251,7 @@ def casualties(sentence: str) -> list[Casualty]:
             kinds = ["wounded"]
         for kind in kinds:
             if not any(c.kind == kind and c.start < m.end() and m.start() < c.end for c in found):
-                found.append(Casualty(kind, 0, m.start(), m.end(), m.group()))
+                found.append(Casualty(kind, 0, m.start(), m.end(), sentence[m.start():m.end()]))
     return sorted(found, key=lambda c: c.start)
 
 

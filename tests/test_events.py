@@ -113,6 +113,19 @@ def test_casualty_phrases(body, kind, killed, wounded):
     assert (None if pd.isna(e.wounded) else e.wounded) == wounded
 
 
+@pytest.mark.parametrize("sentence,expected", [
+    ("At least 100 people, including 20 children, were killed in the bombing.", [("killed", 100)]),
+    ("Six people, among them 2 policemen, were wounded in a car bomb explosion.", [("wounded", 6)]),
+    ("A car bomb killed 12 people, including 3 children, and wounded 10.", [("killed", 12), ("wounded", 10)]),
+    ("Three ISIS militants and a soldier were killed in clashes near Rawa.", [("killed", 4)]),
+    ("Two days after the bombing and 3 soldiers were killed in Hit.", [("killed", 3)]),
+    ("Two brothers aged 12 and 14 were wounded by a landmine.", []),
+])
+def test_asides_coordinated_groups_and_ages(sentence, expected):
+    assert [(c.kind, c.value) for c in casualties(sentence)] == expected
+    assert all(sentence[c.start:c.end] == c.text for c in casualties(sentence))
+
+
 def test_numbers_that_are_not_people():
     assert casualties("Two days later, 30 km north of the city, the convoy was attacked.") == []
     assert casualties("They were killing time until the deal was signed.") == []
