@@ -55,6 +55,15 @@ def small():
 
 # --------------------------------------------------------------------------- tokens
 
+def first_of(spans: list[tuple[int, int, str]]) -> dict[str, tuple[int, int]]:
+    """{term: (start, end)} of the first span of every term in ``spans``."""
+    first: dict = {}
+    for s, e, t in spans:
+        if t:
+            first.setdefault(t, (s, e))
+    return first
+
+
 def test_multiword_names_stay_whole_and_words_are_normalised():
     terms = kw.Tokenizer().terms("ISIS militants attacked Tuz Khurmatu; the Popular Mobilization Forces "
                                  "and the coalition’s jets said 38 were killed in 2018.")
@@ -77,11 +86,7 @@ def test_aliases_fold_to_one_canonical_name_only_when_asked():
 def test_first_spans_agree_with_spans(parsed_seeds):
     tok = kw.Tokenizer()
     for text in parsed_seeds.paragraphs["text"]:
-        spans = tok.spans(text, 7)
-        first = {}
-        for s, e, t in spans:
-            if t:
-                first.setdefault(t, (s, e))
+        first = first_of(tok.spans(text, 7))
         assert tok.first_spans(text, list(first) + ["absent-term"], 7) == first
 
 
@@ -107,10 +112,7 @@ def test_tokens_never_crash_and_always_point_into_the_text(text):
         assert 3 <= s < e <= len(text) + 3
         if t and t[0].islower():  # an ordinary word: its span is the word as written
             assert text[s - 3:e - 3].lower().replace("’", "'") == t
-    first = {}
-    for s, e, t in spans:
-        if t:
-            first.setdefault(t, (s, e))
+    first = first_of(spans)
     assert tok.first_spans(text, list(first), 3) == first
 
 
