@@ -297,7 +297,7 @@ def _mask(text: str, quotes: list[_Quote]) -> str:
 # --------------------------------------------------------------------------- tokens
 
 _LOWER_WORD = re.compile(r"\b(?:[a-z]+|According)\b")
-_TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=\w)|(?<=\d),(?=\d{3}(?!\d)))*|[^\w\s§]")  # 3,000 is one token
+_TOKEN = re.compile(r"§+|[“”]|\w(?:[\w’'\-]|\.(?=-?\w)|(?<=\d),(?=\d{3}(?!\d)))*|[^\w\s§]")  # 3,000, U.S.-led
 
 
 class _Tok:
@@ -563,8 +563,9 @@ def _time_tail(toks: list[_Tok], lo: int, hi: int, lex: _Lexicon) -> int:
 
 def _looks_name(toks: list[_Tok], lex: _Lexicon) -> bool:
     words = [t for t in toks if t.k == "w"]
-    if not words or len(words) > 6:
-        return False
+    if not words or len(words) > 6 or all(t.low in _TIME or t.low in _MONTHS or t.low in lex.adverbial
+                                          for t in words):
+        return False  # "Today, say officials, ..."
     real = 0
     for t in words:
         if t.t in lex.suffixes or (len(t.t) == 2 and t.t.endswith(".")) or t.low in lex.particles:
@@ -706,10 +707,13 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
     first = toks[j]
     if first.low in _PREPS or first.low in lex.adjuncts - _DETS - {"official", "state", "local"} and not _cap(first.t):
         return None
-    if first.t.islower() and first.low not in _DETS and first.low not in lex.person_nouns:
-        return None
+    if first.t.islower() and first.low not in _DETS and first.low not in lex.person_nouns and not any(
+            t.low in lex.person_nouns for t in toks[j + 1:min(hi, j + 3)] if t.k == "w" and t.t.islower()):
+        return None  # "said on Monday", but "said local officials", "say security analysts"
     k = j
-    while k < hi and toks[k].k == "w" and (k == j or toks[k].low not in _STOP_BACK | lex.participles) \
+    while k < hi and toks[k].k == "w" and (k == j or toks[k].low not in _STOP_BACK | lex.participles or (
+            toks[k].low == "and" and k + 1 < hi and toks[k + 1].k == "w" and toks[k + 1].low not in _PRONOUNS
+            and toks[k + 1].low not in lex.aux and not _is_verbish(toks, k + 1, lex))) \
             and not (k > j and _is_verbish(toks, k, lex)):
         k += 1
         if k - j > MAX_NP_TOKENS:
@@ -723,7 +727,8 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
         while m < hi and not (toks[m].k == "p" and toks[m].t in ",.;:") and toks[m].k == "w" and \
                 toks[m].low not in lex.participles:
             m += 1
-        if m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:"):
+        if m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:") and \
+                not any(t.low in lex.aux or _is_verbish(toks, n, lex) for n, t in enumerate(toks[k + 1:m], k + 1)):
             np_.role_lo, np_.role_hi = k + 1, m
     return np_
 
@@ -962,8 +967,10 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
     if k >= hi or toks[k].k != "w":
         return False
     first = toks[k].low
-    if first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
-                 "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") or \
+    approx = first in ("about", "around", "over", "some", "nearly", "almost") and k + 1 < hi and \
+        toks[k + 1].t[:1].isdigit()  # "said about 60 fighters had crossed"
+    if (first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
+                  "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") and not approx) or \
             first in lex.noun_objects or (first in _DETS and k + 1 < hi and toks[k + 1].low in lex.noun_objects):
         return False
     if first in lex.openers and first not in ("its", "their", "this", "these", "those"):
@@ -1089,6 +1096,11 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 np_ = _np_after(toks, j, n, lex) if cls != "fragment" else None
                 if np_ is not None:
                     att.mode, att.np, att.zone = "inv", np_, i - 1 if prev is not None and prev.k == "p" else i
+                    end = np_.role_hi if np_.role_hi > 0 else np_.hi
+                    if prev is not None and prev.t == "," and _only_adverbials(toks[:i], lex) and end + 1 < n and \
+                            toks[end].t == "," and _clause_like(toks, end + 1, n, "say", lex):
+                        # "Today, say local officials, the valley is ...": the clause after the speaker
+                        att.mode, att.zone, att.content = "lead", 0, (end + 1, n)
                 elif prev is not None:
                     att.mode, att.speaker_mode, att.zone = "trail", "context", i - 1 if prev.k == "p" else i
                 else:

@@ -416,6 +416,13 @@ def test_held_out_articles_meet_the_targets():
       ("We need jobs for young men", "direct", "Rana Khalil"),
       ("the roads were open", "indirect", "The spokeswoman for the council"),
       ("We will not leave", "direct", "Ahmed Ali")]),
+    # an inverted attribution between an adverbial and the clause; a number after "said about"; "U.S.-led"
+    ("Today, say local officials and security analysts, the valley is the heart of the insurgency.\n\n"
+     "The Kurdish commander, who declined to be named, said about 60 fighters had crossed.\n\n"
+     "A spokesman for the U.S.-led coalition, Col. Joe Barker, said the strikes would continue.",
+     [("the valley is the heart of the insurgency", "indirect", "local officials and security analysts"),
+      ("about 60 fighters had crossed", "indirect", "The Kurdish commander"),
+      ("the strikes would continue", "indirect", "Joe Barker")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
