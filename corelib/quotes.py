@@ -365,7 +365,7 @@ _REL = frozenset({"who", "which", "whose", "whom"})
 _TIME = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
                    "yesterday", "tonight", "week", "month", "year", "weekend", "morning", "evening", "night",
                    "afternoon", "earlier", "later", "recently", "previously", "last", "this", "next", "on",
-                   "also", "meanwhile", "however", "now", "then"})
+                   "also", "meanwhile", "however", "now", "then", "dawn", "dusk", "noon", "midnight", "overnight"})
 _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
                      "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec."})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
@@ -967,8 +967,9 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
     if k >= hi or toks[k].k != "w":
         return False
     first = toks[k].low
-    approx = first in ("about", "around", "over", "some", "nearly", "almost") and k + 1 < hi and \
-        toks[k + 1].t[:1].isdigit()  # "said about 60 fighters had crossed"
+    approx = k + 1 < hi and ((first in ("about", "around", "over", "some", "nearly", "almost") and
+                              toks[k + 1].t[:1].isdigit()) or (first == "at" and toks[k + 1].low in ("least", "most")))
+    # "said about 60 fighters had crossed", "said at least six village heads had been killed"
     if (first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
                   "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") and not approx) or \
             first in lex.noun_objects or (first in _DETS and k + 1 < hi and toks[k + 1].low in lex.noun_objects):
@@ -1154,10 +1155,11 @@ def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> i
     if k < 1 or toks[k].low not in ("and", "but"):
         return -1
     if not any(a.np is not None and a.mode != "none" and a.zone >= 0 for a in atts):
-        # without an earlier attribution, only "(On Monday,) X declined to give details but said ..."
+        # without an earlier attribution, only in one clause: "(On Monday,) X declined to give details but
+        # said ...", "Police arrested the man and said he had confessed"
         first_comma = next((m for m in range(k) if toks[m].t == ","), -1)
         lo = first_comma + 1 if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex) else 0
-        if toks[k].low == "and" or any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
+        if any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
             return -1
     return k - 1 if toks[k - 1].t == "," else k
 

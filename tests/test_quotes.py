@@ -423,6 +423,12 @@ def test_held_out_articles_meet_the_targets():
      [("the valley is the heart of the insurgency", "indirect", "local officials and security analysts"),
       ("about 60 fighters had crossed", "indirect", "The Kurdish commander"),
       ("the strikes would continue", "indirect", "Joe Barker")]),
+    # a second verb after "and" in a sentence with no attribution before it; "said at least"; "said at dawn"
+    ("Police arrested the driver and said he had confessed to the attack.\n\n"
+     "The sheikh said at least six village heads had been killed. The army said at dawn the road was open.",
+     [("he had confessed to the attack", "indirect", "Police"),
+      ("at least six village heads had been killed", "indirect", "The sheikh"),
+      ("the road was open", "indirect", "The army")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
