@@ -577,6 +577,22 @@ def _looks_name(toks: list[_Tok], lex: _Lexicon) -> bool:
     return real > 0
 
 
+def _one_role(toks: list[_Tok], lex: _Lexicon) -> bool:
+    """A role of one person, fronted before a name (``President of KRG``, ``The mayor of Khalis``): its
+    head is a singular person noun or title, and it has no verb (not ``The attackers fled toward ...``)."""
+    words = [t for t in toks if t.k == "w"]
+    head = None
+    for t in words:
+        if t.low in _PREPS:
+            break
+        head = t
+    if head is None or any(t.t.islower() and (t.low in lex.aux or _is_verbish(words, n, lex))
+                           for n, t in enumerate(words)):
+        return False
+    low = head.low
+    return (low in lex.person_nouns or low in lex.title_heads) and not (low.endswith("s") and not low.endswith("ss"))
+
+
 def _looks_role(toks: list[_Tok], lex: _Lexicon) -> bool:
     words = [t for t in toks if t.k == "w"]
     if not words or len(words) > MAX_NP_TOKENS:
@@ -671,7 +687,7 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         r_lo = _collect_back(toks, r_hi, lo, lex)
         role = toks[r_lo:r_hi + 1]
         if role and role[0].low not in lex.adverbial and _looks_role(role, lex) and not _looks_name(role, lex) \
-                and (r_lo == lo or toks[r_lo - 1].t == ","):
+                and (r_lo == lo or toks[r_lo - 1].t == ",") and _one_role(role, lex):
             np_.role_lo, np_.role_hi = r_lo, r_hi + 1
     return np_
 

@@ -429,6 +429,11 @@ def test_held_out_articles_meet_the_targets():
      [("he had confessed to the attack", "indirect", "Police"),
       ("at least six village heads had been killed", "indirect", "The sheikh"),
       ("the road was open", "indirect", "The army")]),
+    # a trailing attribution to a broadcaster; a clause before the name is no fronted role
+    ("The attackers fled toward the desert, Brig. Gen. Yahya Rasool told state television.\n\n"
+     "The fighters fled, the mayor told a local radio station.",
+     [("The attackers fled toward the desert", "indirect", "Yahya Rasool"),
+      ("The fighters fled", "indirect", "the mayor")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
