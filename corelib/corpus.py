@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -357,7 +360,7 @@ def _minhash_params(num_perm: int) -> dict:
     return params
 
 
-def duplicate_signature(text: str, num_perm: int = 64) -> tuple[str, "LeanMinHash"]:
+def duplicate_signature(text: str, num_perm: int = 64) -> tuple[str, LeanMinHash]:
     """Return (exact key, MinHash) of a text: all that duplicate detection keeps of it."""
     from datasketch import LeanMinHash, MinHash
 
