@@ -672,8 +672,9 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         if toks[m].low in _PRONOUNS and toks[m - 1].k == "w":
             start = m  # "a man it described as": a relative clause whose subject is the pronoun
             break
-    if start > k or not _np_ok(toks[start:k + 1], lex):
-        return None
+    if start > k or not _np_ok(toks[start:k + 1], lex) or (toks[start].t.islower() and toks[start].low.endswith("ing")
+                                                         and toks[start].low not in _DETS):
+        return None  # "citing police reports": the object of a participle, not a speaker
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
             and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
@@ -1291,6 +1292,9 @@ def _read_after(toks: list[_Tok], att: _Att, j: int, hi: int, cls: str, obj: boo
         return
     if k + 1 < hi and toks[k].t in (",", ":") and toks[k + 1].k in ("o", "q"):
         att.direct = _quotes_from(toks, k + 1, hi)
+        return
+    if k + 1 < hi and toks[k].t == ":" and cls != "fragment" and _clause_like(toks, k + 1, hi, "say", lex):
+        att.content = (k + 1, hi)  # "the spokesman said: The group is finished" without quotation marks
         return
     free = 0
     if obj:

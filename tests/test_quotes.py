@@ -434,6 +434,11 @@ def test_held_out_articles_meet_the_targets():
      "The fighters fled, the mayor told a local radio station.",
      [("The attackers fled toward the desert", "indirect", "Yahya Rasool"),
       ("The fighters fled", "indirect", "the mayor")]),
+    # a clause after a colon without quotation marks; the object of a participle is no speaker
+    ("The spokesman said: The group is finished in the city.\n\n"
+     "The governor, citing police reports, told Rudaw the attackers came from Syria.",
+     [("The group is finished in the city", "indirect", "The spokesman"),
+      ("the attackers came from Syria", "indirect", "The governor")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
