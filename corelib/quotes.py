@@ -938,7 +938,8 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
         if t.k in ("q", "o", "c"):
             return "", -1
         ok = t.k == "p" or _cap(t.t) or t.t.isdigit() or t.low in lex.before_that or n < free or in_pp or \
-            (t.low.endswith("ly") and len(t.low) > 4)  # "warned repeatedly that"
+            (t.low.endswith("ly") and len(t.low) > 4) or (  # "warned repeatedly that", "caution, however, that"
+                toks[m - 1].t == "," and (t.low,) in lex.asides)
         if t.k == "w" and n >= free and t.low not in lex.before_that \
                 and (t.low in lex.aux or _is_verbish(toks, m, lex)):
             return "", -1

@@ -299,9 +299,10 @@ def test_held_out_articles_meet_the_targets():
      "Four soldiers were wounded, according to a statement by the army.",
      [("More than 3,000 families still live in the camp", "indirect", "the local council"),
       ("Four soldiers were wounded", "indirect", "the army")]),
-    # an aside between the subject and the verb
-    ("Farmers in Hawija, however, say the threat is growing.",
-     [("the threat is growing", "indirect", "Farmers in Hawija")]),
+    # an aside between the subject and the verb, or between the verb and "that"
+    ("Farmers in Hawija, however, say the threat is growing. Analysts caution, however, that the calm is fragile.",
+     [("the threat is growing", "indirect", "Farmers in Hawija"),
+      ("the calm is fragile", "indirect", "Analysts")]),
     # a time phrase or a participle phrase between the speaker and the verb stays out of the speaker
     ("A Pentagon report in March estimated that about 2,500 fighters remained in the region.\n\n"
      "A British intelligence assessment published in April said the group was recruiting again.",
