@@ -896,6 +896,7 @@ class _Att:
     impersonal: str = ""
     zone: int = -1                    # token index where this attribution's own words begin
     mention: _Mention | None = None   # the speaker phrase, read
+    cls: str = ""                     # class of the verb: say | clause | fragment
 
 
 def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
@@ -1066,7 +1067,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 prev is not None and prev.k == "w" and prev.low not in _PRONOUNS:
             i = j  # a plural noun before a verb: "Some member states believe ...", "Gulf states have ..."
             continue
-        att = _Att(i, j, "none")
+        att = _Att(i, j, "none", cls=cls)
         if lemma == "according to":
             _read_according(toks, att, lex)
         elif prev is not None and prev.low in _BE and not (j < n and toks[j].low == "by"):
@@ -1572,8 +1573,10 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
         if fragment or role == "title":
             title_case = all(w[0].isupper() for w in re.findall(r"[A-Za-z][\w’'-]*", text[q.qs:q.qe])
                              if w.lower() not in ("of", "the", "and", "in", "on", "for", "a", "to"))
-            if words < MIN_FRAGMENT_WORDS or title_case:
-                continue
+            described = m >= 2 and toks[m - 1].k == "o" and toks[m - 2].low == "as" and any(
+                a.cls == "fragment" and a.mention is not None and a.cue_lo < m - 2 for a in atts)
+            if (words < MIN_FRAGMENT_WORDS and not (described and words >= 2)) or title_case:
+                continue  # but "described the step as “long overdue”" counts
         elif words < 2:
             continue
         claimed.add(id(q))
@@ -1774,7 +1777,9 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if found is not None and any(x.end > found.start for x in before):
                     found = None
             return found
-        if m.kind == "statement" and m.definite:
+        if m.kind == "statement" and m.definite and not (len(m.text.split()) > 3 or "’s" in m.text or "'s" in m.text
+                                                         or any(_cap(w) for w in m.text.split()[1:])):
+            # a bare "the statement"; "the Pentagon's latest quarterly report" names its own source
             for x in reversed(before):
                 r = _final(x)
                 if r is not m and (id(x) in quoted or not x.subject_only) and (r.kind == "person" or (

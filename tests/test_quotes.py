@@ -440,6 +440,11 @@ def test_held_out_articles_meet_the_targets():
      "The governor, citing police reports, told Rudaw the attackers came from Syria.",
      [("The group is finished in the city", "indirect", "The spokesman"),
       ("the attackers came from Syria", "indirect", "The governor")]),
+    # a short quotation after "described ... as"; a document that names its source keeps it
+    ("Brig. Gen. Hazhar Omar, a Peshmerga commander, described the joint patrols as \"long overdue.\"\n\n"
+     "According to the Pentagon's latest quarterly report, the group has about 2,500 fighters.",
+     [("long overdue.", "direct", "Hazhar Omar"),
+      ("the group has about 2,500 fighters", "indirect", "the Pentagon's latest quarterly report")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
