@@ -519,6 +519,8 @@ _pieces = st.sampled_from([
     "“", "”", "\"", "``", "''", "‘", "’", "'", ",", ".", " ", "\n", "\n\n", " said ", " he said.", " told Rudaw that ",
     " according to ", "Col. ", "Myles Caggins", " the statement reads", ":", " — ", "It’s", "ISIS", " officials ",
     " was announced ", "(", ")", "saying, ", "that ", "§", "Brig. Gen. ", " a ", "the colonel added, ",
+    " who added that ", ", however, ", " and warned that ", " though it ", " described as ", " by police ",
+    " according to figures from ", " told a news conference ", " 3,000 ", " U.S.-led ", " she said", " said: ",
 ])
 _text = st.lists(st.one_of(_pieces, st.text(max_size=6)), max_size=60).map("".join)
 
