@@ -1126,7 +1126,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 else:
                     i = j
                     continue
-            elif prev is not None and prev.low == "who" and i >= 3 and toks[i - 2].t == "," and \
+            elif prev is not None and prev.low in ("who", "which") and i >= 3 and toks[i - 2].t == "," and \
                     (np_ := _np_of_relative(toks, i - 3, atts, lex)) is not None:
                 # "..., according to the source, who added that ...": a clause of its own by that speaker
                 att.mode, att.np, att.zone = "lead", np_, i - 2
@@ -1158,7 +1158,7 @@ def _np_of_relative(toks: list[_Tok], k: int, atts: list[_Att], lex: _Lexicon) -
     while lo < k and toks[lo].low in _PREPS:
         lo += 1  # "claimed by Abu Omar, who said": the name, not the preposition
     if lo <= k and (_looks_name(toks[lo:k + 1], lex) or _np_ok(toks[lo:k + 1], lex)) and k - lo < 8:
-        return _NP(lo, k + 1)
+        return _NP(lo, _time_tail(toks, lo, k + 1, lex))
     return None
 
 

@@ -445,6 +445,10 @@ def test_held_out_articles_meet_the_targets():
      "According to the Pentagon's latest quarterly report, the group has about 2,500 fighters.",
      [("long overdue.", "direct", "Hazhar Omar"),
       ("the group has about 2,500 fighters", "indirect", "the Pentagon's latest quarterly report")]),
+    # ", which said" after an organisation or a document
+    ("Nine people were killed, according to the Syrian Observatory, which said the toll could rise.",
+     [("Nine people were killed", "indirect", "the Syrian Observatory"),
+      ("the toll could rise", "indirect", "the Syrian Observatory")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
