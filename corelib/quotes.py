@@ -1776,6 +1776,13 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 found = _last_named_person(masked, pos, lex, reach=NAMED_BEFORE)  # not a name inside quotes
                 if found is not None and any(x.end > found.start for x in before):
                     found = None
+            if found is None and m.head in lex.person_nouns and not any(
+                    x.kind in ("person", "description", "nominal") for x in before):
+                # "the spokesman for the coalition said" in the lede, named by the next source: "Col. X said"
+                nxt = next((x for x in mentions[idx:idx + LOOK_BACK] if x.start > m.end and x.kind != "statement"),
+                           None)
+                if nxt is not None and nxt.kind == "person" and nxt.start - m.end <= NAMED_LATER:
+                    found = _final(nxt)
             return found
         if m.kind == "statement" and m.definite and not (len(m.text.split()) > 3 or "’s" in m.text or "'s" in m.text
                                                          or any(_cap(w) for w in m.text.split()[1:])):

@@ -449,6 +449,11 @@ def test_held_out_articles_meet_the_targets():
     ("Nine people were killed, according to the Syrian Observatory, which said the toll could rise.",
      [("Nine people were killed", "indirect", "the Syrian Observatory"),
       ("the toll could rise", "indirect", "the Syrian Observatory")]),
+    # "the spokesman ..." in the lede with no one before it is named by the next source
+    ("Militants in the desert are isolated, the spokesman for the coalition said Thursday.\n\n"
+     "Speaking from Baghdad, Air Force Col. Lena Morales said the group could no longer hold ground.",
+     [("Militants in the desert are isolated", "indirect", "Lena Morales"),
+      ("the group could no longer hold ground", "indirect", "Lena Morales")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
