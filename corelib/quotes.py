@@ -1220,7 +1220,8 @@ def _trail_ok(toks: list[_Tok], j: int, obj: bool, lex: _Lexicon) -> bool:
     if t.low not in _PREPS:
         return False
     while k < n and not (toks[k].k == "p" and toks[k].t in ",;:—–") and toks[k].k not in ("o", "q"):
-        if toks[k].low == "that" or _is_verbish(toks, k, lex):
+        if toks[k].low == "that" or (_is_verbish(toks, k, lex) and not (  # "in a statement carried by ..."
+                toks[k].low.endswith("ed") and k + 1 < n and toks[k + 1].low in _PREPS)):
             return False
         k += 1
     return True

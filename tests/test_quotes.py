@@ -454,6 +454,9 @@ def test_held_out_articles_meet_the_targets():
      "Speaking from Baghdad, Air Force Col. Lena Morales said the group could no longer hold ground.",
      [("Militants in the desert are isolated", "indirect", "Lena Morales"),
       ("the group could no longer hold ground", "indirect", "Lena Morales")]),
+    # a trailing attribution with a participle inside its adjunct
+    ("Four militants were killed, the ministry said in a statement carried by state media.",
+     [("Four militants were killed", "indirect", "the ministry")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
