@@ -457,6 +457,8 @@ def test_held_out_articles_meet_the_targets():
     # a trailing attribution with a participle inside its adjunct
     ("Four militants were killed, the ministry said in a statement carried by state media.",
      [("Four militants were killed", "indirect", "the ministry")]),
+    ("The group said in a document seen by Reuters that its fighters would regroup.",
+     [("its fighters would regroup", "indirect", "The group")]),
 ])
 def test_patterns(body, expected):
     assert rows(body) == expected
