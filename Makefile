@@ -10,10 +10,10 @@ OUT    ?= report
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,lab,scale]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lab,scale,gazetteer]"
 	touch $(STAMP)
 
 # The main job: every analysis on the bundled seeds, as executed notebooks and an HTML report in ./report
