@@ -19,13 +19,22 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output file (default: standard output)")
 
 
-def add_corpus_options(p: argparse.ArgumentParser) -> None:
-    """Add the CORPUS argument and the loading options to a subcommand."""
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    """Add the CORPUS argument and the loading options (--max-bytes, --text-column) to a subcommand."""
     p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"files larger than this are rejected (default: {DEFAULT_MAX_BYTES})")
     p.add_argument("--text-column", default=None, help="text column of a CSV/JSONL/Parquet corpus (default: text/body/content)")
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """Add the CORPUS argument, the loading options and the table output options to a subcommand."""
+    add_load_options(p)
     add_output_options(p)
+
+
+# each subcommand group below appends a ``register(sub)`` function that adds its subcommands
+_REGISTRARS: list = []
 
 
 def parsed_from_args(args: argparse.Namespace):
@@ -95,13 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_corpus_options(p)
         p.set_defaults(func=func)
 
-    # further subcommands register here (one function each)
     for register in _REGISTRARS:
         register(sub)
     return parser
-
-
-_REGISTRARS: list = []
 
 
 # --------------------------------------------------------------------------- stance (corelib.stance)
@@ -370,7 +375,7 @@ def register_run(sub) -> None:
                        description="Run the stages over a corpus in chunks with bounded memory and write each "
                                    "table as a partitioned Parquet dataset OUT/<table>/part-*.parquet plus "
                                    "OUT/manifest.json. Results do not depend on --jobs, --chunk-size or --engine.")
-    p.add_argument("corpus", help="folder of articles (.txt/.md/.html), a single file, or a CSV/JSONL/Parquet table")
+    add_load_options(p)
     p.add_argument("--out", required=True, help="output folder for the Parquet tables and manifest.json")
     p.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
                    help="stages to run, space or comma separated (default: every available stage; "
@@ -390,9 +395,6 @@ def register_run(sub) -> None:
     p.add_argument("--by", default=None, help="article column keywords compare groups by (default outlet)")
     p.add_argument("--overwrite", action="store_true", help="replace the tables of an earlier run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                   help=f"files larger than this are rejected (default: {DEFAULT_MAX_BYTES})")
-    p.add_argument("--text-column", default=None, help="text column of a CSV/JSONL/Parquet corpus (default: text/body/content)")
     p.set_defaults(func=cmd_run)
 
 
