@@ -71,7 +71,10 @@ class Stage:
       ``tables`` holds the tables of earlier stages for the same chunk (``needs`` names those stages);
     - ``"sample"``: ``run(sample, {}, options)`` once, on a ``Parsed`` seeded sample of the articles;
     - ``"model"``: ``fit(sample, options) -> model`` once, then ``run(group, {}, {..., "model": model})``
-      on fixed groups of consecutive articles (independent of the chunking), in parallel.
+      on fixed groups of consecutive articles (independent of the chunking), in parallel;
+      ``describe(model) -> {table: DataFrame}`` gives the tables of the model itself.
+
+    Sample and model stages read back only the parse tables named in ``reads``.
 
     ``finalize(out, options) -> {table: rows}`` runs once after every chunk is written, for the
     parts of a stage that need the whole corpus.
@@ -85,6 +88,8 @@ class Stage:
     needs: tuple[str, ...] = ()
     kind: str = "chunk"
     fit: Callable[[Parsed, dict], object] | None = None
+    describe: Callable[[object], dict] | None = None
+    reads: tuple[str, ...] = ("articles", "paragraphs", "sentences", "dates")
     finalize: Callable[[Path, dict], dict] | None = None
     help: str = ""
 
@@ -166,24 +171,29 @@ def _speaker_key(quotes: pd.DataFrame) -> pd.Series:
                      index=quotes.index, dtype=object)
 
 
-def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 250_000) -> dict:
-    """Stance per speaker over all their quotations in the corpus, a slice of the speakers at a time."""
+def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 100_000) -> dict:
+    """Stance per speaker over all their quotations in the corpus, a slice of the speakers at a time
+    (every quotation of a speaker is in the same slice, so the result is that of one call on all)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
     from corelib import stance
 
     target = options.get("target") or stance.DEFAULT_TARGET
-    import pyarrow.parquet as pq
-
-    total = sum(pq.ParquetFile(p).metadata.num_rows for p in _partitions(out, "stance_quotes"))
+    parts = _partitions(out, "stance_quotes")
+    total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     passes = max(1, -(-total // rows_per_pass))
+    buckets: dict[Path, np.ndarray] = {}
     frames = []
     for b in range(passes):
         pieces = []
-        for part in _partitions(out, "stance_quotes"):
-            df = read_table(out, "stance_quotes", partitions=[int(part.stem.split("-")[1])])
+        for part in parts:
+            df = pd.read_parquet(part)
             if passes > 1:
-                bucket = _speaker_key(df).map(lambda k: _bucket(k, passes))
-                df = df[bucket.to_numpy() == b]
-            pieces.append(df)
+                if part not in buckets:
+                    buckets[part] = np.array([_bucket(k, passes) for k in _speaker_key(df)], dtype=np.int64)
+                df = df[buckets[part] == b]
+            pieces.append(_decode_json(df, _json_columns(part)))
         frames.append(stance.tag_speakers(pd.concat(pieces, ignore_index=True), target))
     speakers = pd.concat(frames, ignore_index=True).sort_values("speaker_id", kind="stable")
     write_partition(speakers, out, "stance_speakers", 0)
@@ -218,10 +228,10 @@ def _run_topics(group: Parsed, tables: dict, options: dict) -> dict:
             "document_topics": topics.document_topics(model, paragraphs=paragraphs, parsed=group)}
 
 
-def _topic_terms(model) -> pd.DataFrame:
+def _topic_terms(model) -> dict:
     from corelib import topics
 
-    return topics.top_terms_table(model)
+    return {"topic_terms": topics.top_terms_table(model)}
 
 
 STAGES: list[Stage] = [
@@ -237,9 +247,10 @@ STAGES: list[Stage] = [
           ("stance_sentences", "stance_quotes", "stance_articles", "stance_speakers"), needs=("quotes",),
           finalize=_stance_speakers, help="stance per sentence, quotation, article and speaker"),
     Stage("keywords", "corelib.keywords", "keyness_by_group", _run_keywords, ("group_terms", "keyness"),
-          kind="sample", help="key terms and keyness by outlet, on the seeded sample"),
+          kind="sample", reads=("articles", "paragraphs"), help="key terms and keyness by outlet, on the seeded sample"),
     Stage("topics", "corelib.topics", "fit_topics", _run_topics,
           ("topic_terms", "paragraph_topics", "document_topics"), kind="model", fit=_fit_topics,
+          describe=_topic_terms, reads=("articles", "paragraphs"),
           help="topic model fitted on the seeded sample, applied to every paragraph"),
 ]
 
@@ -369,18 +380,23 @@ def read_table(out: str | Path, table: str, columns: list[str] | None = None, de
         raise FileNotFoundError(f"no table '{table}' in {out} (expected {Path(out) / table}/part-*.parquet)")
     frames = [pd.read_parquet(f, columns=columns) for f in files]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns or [])
-    if decode and files:
-        for col in _json_columns(files[0]):
-            if col in df.columns:
-                df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return _decode_json(df, _json_columns(files[0])) if decode and files else df
+
+
+def _decode_json(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Return ``df`` with the JSON text of list/dict columns turned back into lists and dicts."""
+    for col in columns:
+        if col in df.columns:
+            df = df.assign(**{col: df[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)})
     return df
 
 
 def load_parsed(out: str | Path, doc_ids: Iterable[str] | None = None,
-                partitions: Iterable[int] | None = None) -> Parsed:
+                partitions: Iterable[int] | None = None, tables: Iterable[str] = tuple(PARSE_TABLES)) -> Parsed:
     """Return a ``Parsed`` rebuilt from a pipeline output (all articles, or only ``doc_ids``), sorted by doc_id.
 
-    Partitions are read one at a time, so a sample of a large output needs memory for the sample only.
+    Partitions are read one at a time, so a sample of a large output needs memory for the sample only;
+    parse tables not in ``tables`` stay empty.
     """
     keep = None if doc_ids is None else set(doc_ids)
     parts = sorted(set(partitions)) if partitions is not None else \
@@ -388,7 +404,7 @@ def load_parsed(out: str | Path, doc_ids: Iterable[str] | None = None,
     frames = {}
     for table, columns in PARSE_TABLES.items():
         pieces = []
-        for i in parts:
+        for i in (parts if table in tables else []):
             df = read_table(out, table, partitions=[i])
             pieces.append(df if keep is None else df[df["doc_id"].isin(keep)])
         df = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
@@ -526,18 +542,48 @@ def _load_model(path: str, stamp: float):
         return pickle.load(fh)
 
 
+def sample_task(stage_name: str, out: str, doc_ids: list[str], partitions: list[int], options: dict) -> dict:
+    """Run a sample stage, or fit a model stage, on the seeded sample read back from ``out``; write its tables.
+
+    Returns {"rows": {table: rows}, "seconds": seconds, "model_path": path of the pickled model or ""}.
+    """
+    t0 = time.perf_counter()
+    stage = {s.name: s for s in STAGES}[stage_name]
+    sample = load_parsed(out, doc_ids=doc_ids, partitions=partitions, tables=stage.reads)
+    model_path = ""
+    if stage.kind == "sample":
+        produced = stage.run(sample, {}, options)
+    else:
+        model = stage.fit(sample, options)
+        del sample
+        folder = Path(out) / "models"
+        folder.mkdir(exist_ok=True)
+        model_path = str(folder / f"{stage.name}.pkl")
+        with open(model_path, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        produced = stage.describe(model) if stage.describe is not None else {}
+    for name, df in produced.items():
+        write_partition(df, out, name, 0)
+    return {"rows": {name: len(df) for name, df in produced.items()}, "seconds": time.perf_counter() - t0,
+            "model_path": model_path}
+
+
 def apply_model(stage_name: str, model_path: str, group: int, doc_ids: list[str], partitions: list[int],
-                out: str, options: dict) -> dict[str, int]:
-    """Apply a fitted model stage to one group of articles read back from ``out``; write its tables."""
+                out: str, options: dict) -> dict:
+    """Apply a fitted model stage to one group of articles read back from ``out``; write its tables.
+
+    Returns {"rows": {table: rows}, "seconds": seconds}.
+    """
+    t0 = time.perf_counter()
     stage = {s.name: s for s in STAGES}[stage_name]
     model = _load_model(model_path, os.path.getmtime(model_path))
-    parsed = load_parsed(out, doc_ids=doc_ids, partitions=partitions)
+    parsed = load_parsed(out, doc_ids=doc_ids, partitions=partitions, tables=stage.reads)
     produced, _ = run_stage(stage, parsed, {}, {**options, "model": model})
     rows = {}
     for name, df in produced.items():
         write_partition(df, out, name, group)
         rows[name] = len(df)
-    return rows
+    return {"rows": rows, "seconds": time.perf_counter() - t0}
 
 
 # --------------------------------------------------------------------------- engines
@@ -745,18 +791,9 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
             peaks["worker"] = max(peaks["worker"], res.peak_rss_mb)
             positions.extend((res.index * chunk_size + i, d, res.index) for i, d in res.positions)
         _unify_all(out)
-        for stage in chosen:
-            t0 = time.perf_counter()
-            try:
-                if stage.finalize is not None:
-                    _add(summary.tables, stage.finalize(out, options))
-                if stage.kind in ("sample", "model") and summary.articles:
-                    _add(summary.tables, _corpus_stage(stage, pool, out, options, positions))
-            except Exception as exc:  # a corpus-level step that fails is reported, the tables stay
-                summary.notes.append(f"{stage.name}: not completed: {type(exc).__name__}: {exc}")
-            if stage.finalize is not None or stage.kind != "chunk":
-                _unify_all(out)
-                seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - t0
+        if summary.articles:
+            _corpus_steps(chosen, pool, out, options, positions, summary, seconds)
+        _unify_all(out)
     finally:
         pool.close()
     summary.seconds = {"total": round(time.perf_counter() - started, 3),
@@ -817,36 +854,70 @@ def sample_ids(doc_ids: Iterable[str], n: int, seed: int = 0) -> list[str]:
     return sorted(heapq.nsmallest(n, doc_ids, key=lambda d: (rank(d), d)))
 
 
-def _corpus_stage(stage: Stage, pool, out: Path, options: dict, positions: list[tuple[int, str, int]]) -> dict:
-    """Run a sample or model stage: summarise or fit on the seeded sample, then apply a model group by group."""
+def _corpus_steps(stages: list[Stage], pool, out: Path, options: dict, positions: list[tuple[int, str, int]],
+                  summary: RunSummary, seconds: dict) -> None:
+    """The corpus-level steps, after every chunk is written: the sample and model-fitting stages go to a
+    worker (one after the other: each holds the sample in memory) while this process runs the finalize
+    hooks; then every fitted model is applied to the groups of articles, in parallel."""
     chunk_of = {d: c for _, d, c in positions}
     ids = sample_ids(chunk_of, int(options["sample"]), int(options["seed"]))
-    sample = load_parsed(out, doc_ids=ids, partitions={chunk_of[d] for d in ids})
-    if stage.kind == "sample":
-        produced = stage.run(sample, {}, options)
-        for name, df in produced.items():
-            write_partition(df, out, name, 0)
-        return {name: len(df) for name, df in produced.items()}
-    model = stage.fit(sample, options)
-    del sample
-    (out / "models").mkdir(exist_ok=True)
-    model_path = out / "models" / f"{stage.name}.pkl"
-    with open(model_path, "wb") as fh:
-        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    rows = {}
-    if stage.name == "topics":
-        terms = _topic_terms(model)
-        write_partition(terms, out, "topic_terms", 0)
-        rows["topic_terms"] = len(terms)
+    parts = sorted({chunk_of[d] for d in ids})
+    on_sample = [s.name for s in stages if s.kind in ("sample", "model")]
+    batch = pool.submit(sample_tasks, on_sample, str(out), ids, parts, options) if on_sample else None
+
+    def attempt(stage: Stage, step, key: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            step()
+        except Exception as exc:  # a corpus-level step that fails is reported; the chunk tables stay
+            summary.notes.append(f"{stage.name}: {key} not completed: {type(exc).__name__}: {exc}")
+        seconds[f"{stage.name} ({key})"] = round(time.perf_counter() - t0, 3)
+
+    for stage in stages:
+        if stage.finalize is not None:
+            attempt(stage, lambda: _add(summary.tables, stage.finalize(out, options)), "corpus")
+    results = batch.result() if batch is not None else {}
+    for stage in stages:
+        if stage.name not in results:
+            continue
+        res = results[stage.name]
+        seconds[f"{stage.name} (sample)"] = round(res.get("seconds", 0.0), 3)
+        if "error" in res:
+            summary.notes.append(f"{stage.name}: sample not completed: {res['error']}")
+            continue
+        _add(summary.tables, res["rows"])
+        if stage.kind == "model":
+            attempt(stage, lambda: _apply_groups(stage, pool, out, options, positions, res["model_path"], summary,
+                                                 seconds), "apply")
+
+
+def sample_tasks(stage_names: list[str], out: str, doc_ids: list[str], partitions: list[int], options: dict) -> dict:
+    """Run ``sample_task`` for each stage in turn; a stage that fails reports its error instead of rows."""
+    results = {}
+    for name in stage_names:
+        t0 = time.perf_counter()
+        try:
+            results[name] = sample_task(name, out, doc_ids, partitions, options)
+        except Exception as exc:
+            results[name] = {"error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
+    return results
+
+
+def _apply_groups(stage: Stage, pool, out: Path, options: dict, positions: list[tuple[int, str, int]],
+                  model_path: str, summary: RunSummary, seconds: dict) -> None:
+    """Apply a fitted model to groups of ``MODEL_GROUP`` consecutive articles (in corpus order), in parallel."""
     groups: dict[int, list[tuple[str, int]]] = {}
     for pos, doc_id, chunk in sorted(positions):
         groups.setdefault(pos // MODEL_GROUP, []).append((doc_id, chunk))
-    futures = [pool.submit(apply_model, stage.name, str(model_path), g, [d for d, _ in members],
+    futures = [pool.submit(apply_model, stage.name, model_path, g, [d for d, _ in members],
                            sorted({c for _, c in members}), str(out), options)
                for g, members in sorted(groups.items())]
+    worker = 0.0
     for fut in futures:
-        _add(rows, fut.result())
-    return rows
+        res = fut.result()
+        _add(summary.tables, res["rows"])
+        worker += res["seconds"]
+    seconds[f"{stage.name} (apply, workers)"] = round(worker, 3)
 
 
 def _jsonable(options: dict) -> dict:

@@ -221,3 +221,14 @@ def test_a_stage_broken_for_every_article_is_not_retried_article_by_article(corp
     assert (reasons == "broken error: OSError: codebook.yaml: line 3: bad pattern").sum() == N_ARTICLES
     alone = [n for n in CALLS if n == 1]  # 62 inputs in 4 chunks: each tried whole, then 3 articles alone
     assert len(CALLS) - len(alone) == 4 and len(alone) <= 4 * pipeline.SAME_ERROR_LIMIT
+
+
+def test_stance_per_speaker_in_slices_equals_one_pass(chunked, tmp_path):
+    import shutil
+
+    if not (chunked / "stance_quotes").is_dir():
+        pytest.skip("no stance stage")
+    copy = tmp_path / "copy"
+    shutil.copytree(chunked, copy)
+    pipeline._stance_speakers(copy, {}, rows_per_pass=50)  # many slices of speakers
+    assert _csv(copy, "stance_speakers") == _csv(chunked, "stance_speakers")
