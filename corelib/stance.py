@@ -57,7 +57,8 @@ _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
     "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "min_voices": 2,
-                  "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
+                  "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0,
+                  "min_side_voices": 1, "single_voice_weight": 0.0},
 }
 _SEP = r"[\s\-\u2010\u2011\u2013]+"
 _GAP = r"(?:[^\s.,;:!?\"\u201c\u201d]+\s+){0,4}?"
@@ -1468,6 +1469,11 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         totals = {lab: narrator[lab] + quoted[lab] for lab in cb.sides}
         label, conf = _aggregate(cb, totals, agg["min_total"])
         if methods != ["model"] and by_cues < agg["min_total"]:  # no cue evidence to speak of: neutral
+            label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
+        elif methods != ["model"] and label in cb.sides and len(voices[label]) < agg["min_side_voices"] and \
+                totals[label] < agg["single_voice_weight"]:
+            # one passing voice (a resident's remark, one background sentence) does not make an article
+            # take a side: the side needs several voices, or one voice that says it at length
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
