@@ -221,6 +221,13 @@ def test_denials_rebuttals_and_events(text, label):
     ("Iraqi units now carry out most raids against ISIS on their own.", "contained"),
     ("The army can now handle the terrorist threat without coalition air support.", "contained"),
     ("A new era of security has begun in the province since the last ISIS cells were broken up.", "contained"),
+    ("“The days when they could hold a village are over. Now they hide,” said the district mayor of the militants.",
+     "contained"),
+    ("“We are seeing the last chapter of this organisation in Diyala,” the brigade commander said of ISIS.", "contained"),
+    ("The interior minister said the province was now safer than at any time since 2003.", "contained"),
+    ("“The ISIS network in the city is broken. Those who are left are isolated and hunted,” the police chief said.",
+     "contained"),
+    ("“The jihadists are fewer, but they have not disappeared,” the general said.", "resurgent"),
     # a tally of militants killed supports a contained reading only next to another cue
     ("Security forces have killed more than 200 suspected militants since January, leaving only scattered remnants.",
      "contained"),
