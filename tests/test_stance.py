@@ -228,6 +228,17 @@ def test_denials_rebuttals_and_events(text, label):
     ("“The ISIS network in the city is broken. Those who are left are isolated and hunted,” the police chief said.",
      "contained"),
     ("“The jihadists are fewer, but they have not disappeared,” the general said.", "resurgent"),
+    # capability denied, a gang not an army, a setback for the group, attacks down from a higher count
+    ("Commanders say the militants no longer have the ability to mass fighters and seize a town.", "contained"),
+    ("“They are not an army any more. They are a gang that robs shepherds,” the mayor said of the jihadists.",
+     "contained"),
+    ("The failed prison raid was a setback for the group, officials said.", "contained"),
+    ("Police recorded 95 bombings in the province this year, down from 240 in 2019.", "contained"),
+    # a danger more immediate, the intent to attack
+    ("For the families in the valley, the ISIS danger is more immediate than ever.", "resurgent"),
+    ("The general said ISIS still has the intent to carry out attacks in the cities.", "resurgent"),
+    # moving in small groups is a way of moving, not a sign of weakness
+    ("Officers say the militants travel in small groups of four or five.", "none"),
     # a tally of militants killed supports a contained reading only next to another cue
     ("Security forces have killed more than 200 suspected militants since January, leaving only scattered remnants.",
      "contained"),
@@ -245,6 +256,11 @@ def test_denials_rebuttals_and_events(text, label):
 def test_scene_setting_rebuttals_retreat_and_reports(text, label):
     row = one(text)
     assert row["stance"] == label, row["evidence_text"]
+
+
+def test_not_needing_to_hold_towns_is_no_inability():
+    row = one("The jihadists no longer need to hold towns, a researcher said.")
+    assert row["score_contained"] == 0.0 and not cues(row, "negated_cue")
 
 
 def test_the_group_killing_fighters_is_no_tally_of_its_losses():
