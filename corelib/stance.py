@@ -52,7 +52,8 @@ class CodebookError(ValueError):
 
 
 _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
-             "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data"}
+             "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data",
+             "event_reports"}
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
@@ -383,6 +384,13 @@ class Codebook:
     anchors: _Matcher = field(repr=False, default=None)
     pronouns: _Matcher = field(repr=False, default=None)
     denial: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))  # any negator: "cue says not"
+    # a unit that reports one event ("killing nine soldiers", not "since January"): the model gives it no side
+    event_report: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+    event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+
+    def reports_event(self, text: str) -> bool:
+        """Does the text report one event (and no count over a span of time)?"""
+        return bool(self.event_report.search(text)) and not self.event_span.search(text)
 
     @property
     def sides(self) -> list[str]:
@@ -668,6 +676,10 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         label_ok(lab, ("examples", lab, "__key__"), "examples", (neutral,))
         examples[lab] = chk.strings(texts, ("examples", lab), f"examples.{lab}")
     training = chk.strings(raw.get("training_data"), ("training_data",), "training_data")
+    ev_cfg = chk.mapping(raw.get("event_reports"), ("event_reports",), "event_reports", {"patterns", "except"})
+    events = {key: [chk.pattern(e, ("event_reports", key, i), f"event_reports.{key}")
+                    for i, e in enumerate(chk.strings(ev_cfg.get(key), ("event_reports", key), f"event_reports.{key}"))]
+              for key in ("patterns", "except")}
 
     def factor(cfg: dict, p: tuple, default: float) -> float:
         return chk.number(cfg.get("factor", default), p + ("factor",), ".".join(p) + ".factor", 0.0, 1.0)
@@ -686,6 +698,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         pronouns=pronouns if pronoun_words else None, aliases=aliases,
         denial=re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cues if c.kind == "negator")
                           or r"(?!x)x", re.IGNORECASE),
+        event_report=re.compile("|".join(events["patterns"]) or r"(?!x)x", re.IGNORECASE),
+        event_span=re.compile("|".join(events["except"]) or r"(?!x)x", re.IGNORECASE),
     )
 
 
@@ -1174,7 +1188,8 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str)
                 if other != lab and f"score_{other}" in df.columns:
                     against[lab] = against[lab] + df[f"score_{other}"].fillna(0.0).to_numpy(dtype=float)
         use_model = np.array([ask[i] and m_label[i] != cb.neutral and m_prob[i] >= MODEL_PROBABILITY
-                              and against[m_label[i]][i] == 0 for i in range(len(df))], dtype=bool)
+                              and against[m_label[i]][i] == 0 and not cb.reports_event(texts[i])
+                              for i in range(len(df))], dtype=bool)
     idx = np.flatnonzero(use_model)
     if len(idx):
         labels = [m_label[i] for i in idx]
@@ -1679,8 +1694,8 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
     runs = [("rules", np.nan, rules), ("model", np.nan, m_label)]
     for th in thresholds:
         runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th and
-                                      not any(v for k, v in sc.items() if k != lab) else r
-                                      for r, lab, p, sc in zip(rules, m_label, m_prob, scores)]))
+                                      not any(v for k, v in sc.items() if k != lab) and not cb.reports_event(t)
+                                      else r for r, lab, p, sc, t in zip(rules, m_label, m_prob, scores, data["text"])]))
     parts = [("all", fold >= 0), ("seeds", (fold >= 0) & ~group.str.startswith("written").to_numpy()),
              ("written", (fold >= 0) & group.str.startswith("written").to_numpy())]
     rows = []

@@ -91,6 +91,8 @@ GOOD_HEAD = "target: t\nlabels: [up, down, none]\ncues:\n  up:\n    - rising\n"
     ("  down: [falling\n", 7, "not valid YAML"),
     ("  down:\n    - falling\nexamples:\n  upp: [\"It rose.\"]\n", 9, "unknown label 'upp' in examples"),
     ("  down:\n    - falling\ncue: {}\n", 8, "unknown key 'cue'"),
+    ("  down:\n    - falling\nevent_reports:\n  pattern: [killed]\n", 9, "unknown key 'pattern' in event_reports"),
+    ("  down:\n    - falling\nevent_reports:\n  patterns: [\"killed (\"]\n", 9, "unclosed '('"),
 ])
 def test_codebook_errors_name_file_line_and_problem(tmp_path, tail, line, problem):
     err = _codebook_error(tmp_path, GOOD_HEAD + tail)
@@ -261,6 +263,20 @@ def test_scene_setting_rebuttals_retreat_and_reports(text, label):
 def test_not_needing_to_hold_towns_is_no_inability():
     row = one("The jihadists no longer need to hold towns, a researcher said.")
     assert row["score_contained"] == 0.0 and not cues(row, "negated_cue")
+
+
+def test_the_model_gives_no_side_to_the_report_of_one_event():
+    cb = S.load_codebook()
+    event = "Gunmen killed four shepherds in an attack on a village near Tuz Khurmatu on Tuesday, police said."
+    count = "Gunmen have killed four shepherds in the villages near Tuz Khurmatu since January, police said."
+    assert cb.reports_event(event) and cb.reports_event("The blast wounded three soldiers at the checkpoint.")
+    assert not cb.reports_event(count) and not cb.reports_event("ISIS is regrouping in the desert.")
+    # the model alone reads these as resurgent; combined, no cue gives them a side
+    reports = ["Suspected ISIS militants killed at least nine people, most of them farmers, in the desert south of "
+               "Raqqa on Friday.", "ISIS jihadists killed 11 soldiers and pro-regime fighters in the Syrian desert on Monday."]
+    assert set(S.tag_texts(reports, method="model")["stance"]) == {"resurgent"}
+    rows = S.tag_texts(reports, method="combined")
+    assert set(rows["stance"]) == {"none"} and set(rows["decided_by"]) == {"rules"}
 
 
 def test_the_group_killing_fighters_is_no_tally_of_its_losses():
