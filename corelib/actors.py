@@ -658,11 +658,15 @@ def dateline_spans(parsed: Parsed) -> dict[str, tuple[int, int]]:
     pars = getattr(parsed, "paragraphs", None)
     if pars is None or not len(pars):
         return out
+    pars = pars[pars["role"].isin(["dateline", "body"])]
+    first: dict = {}  # doc_id -> (start, end, role) of its first dateline or body paragraph
+    for doc_id, start, end, role in zip(pars["doc_id"].tolist(), pars["start"].tolist(), pars["end"].tolist(),
+                                        pars["role"].tolist()):
+        if doc_id not in first or start < first[doc_id][0]:
+            first[doc_id] = (int(start), int(end), role)
     texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
-    for doc_id, g in pars[pars["role"].isin(["dateline", "body"])].groupby("doc_id", sort=False):
-        p = g.sort_values("start").iloc[0]
-        start, end = int(p["start"]), int(p["end"])
-        if p["role"] == "dateline":
+    for doc_id, (start, end, role) in first.items():
+        if role == "dateline":
             out[doc_id] = (start, end)
             continue
         d = match_dateline(str(texts.get(doc_id, ""))[start:end])
@@ -672,24 +676,28 @@ def dateline_spans(parsed: Parsed) -> dict[str, tuple[int, int]]:
 
 
 def articles_with_sentences(parsed: Parsed, roles: Iterable[str] | None = None) -> Iterator[tuple]:
-    """Yield (article row, article text, its sentences) for every article with text and sentences (of ``roles``)."""
+    """Yield (article row, article text, its (sent_id, start, end) sentences) for every article with text and
+    sentences (of ``roles``)."""
     sents = parsed.sentences
     if roles is not None and "role" in sents.columns:
         sents = sents[sents["role"].isin(list(roles))]
-    by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
+    by_doc: dict = {}
+    if len(sents):
+        for doc_id, sent_id, start, end in zip(sents["doc_id"].tolist(), sents["sent_id"].tolist(),
+                                               sents["start"].tolist(), sents["end"].tolist()):
+            by_doc.setdefault(doc_id, []).append((int(sent_id), int(start), int(end)))
     for art in parsed.articles.itertuples(index=False):
         text = art.text if isinstance(art.text, str) else ""
-        g = by_doc.get(art.doc_id)
-        if g is not None and text:
-            yield art, text, g
+        spans = by_doc.get(art.doc_id)
+        if spans is not None and text:
+            yield art, text, spans
 
 
 def extract(parsed: Parsed, unknown: bool = True) -> pd.DataFrame:
     """Return the mentions of actors, places and unknown capitalised names: one row per mention, by doc_id, start."""
     rows: list[dict] = []
     datelines = dateline_spans(parsed)
-    for art, text, g in articles_with_sentences(parsed):
-        spans = list(zip(g["sent_id"].astype(int), g["start"].astype(int), g["end"].astype(int)))
+    for art, text, spans in articles_with_sentences(parsed):
         try:
             found = mentions_in_text(text, str(art.doc_id), spans, unknown=unknown)
             dl = datelines.get(art.doc_id)
