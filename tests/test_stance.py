@@ -239,6 +239,13 @@ def test_denials_rebuttals_and_events(text, label):
     # a danger more immediate, the intent to attack
     ("For the families in the valley, the ISIS danger is more immediate than ever.", "resurgent"),
     ("The general said ISIS still has the intent to carry out attacks in the cities.", "resurgent"),
+    # counted attacks, taxes in scare quotes, night visits and patience
+    ("Local officials said ISIS fighters had carried out at least five attacks on farms near Tuz Khurmatu.",
+     "resurgent"),
+    ("Farmers say the group is collecting “zakat” from every harvest in the valley.", "resurgent"),
+    ("Villagers said masked men had come three times at night to ask about the families of soldiers.", "resurgent"),
+    ("“They are waiting for the army to make a mistake,” the sheikh said.", "resurgent"),
+    ("The jihadists are biding their time in the desert, a Kurdish officer said.", "resurgent"),
     # moving in small groups is a way of moving, not a sign of weakness
     ("Officers say the militants travel in small groups of four or five.", "none"),
     # a tally of militants killed supports a contained reading only next to another cue
