@@ -1045,26 +1045,37 @@ def _word_grams(vec: TfidfVectorizer, word: str) -> list[int]:
     return [vocab[g] for g in grams if g in vocab]
 
 
+def _csr(values: list, indices: list, indptr: list, shape: tuple[int, int], dtype) -> sp.csr_array:
+    return sp.csr_array((np.asarray(values, dtype=dtype), np.asarray(indices, dtype=np.int32),
+                         np.asarray(indptr, dtype=np.int32)), shape=shape)
+
+
 def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
-    """The count matrix ``vec.transform`` starts from (fitted ``word`` or ``char_wb`` vectorizer), computed
-    with a per-word cache of character n-grams: the same numbers, several times faster on many texts."""
+    """The count matrix ``vec.transform`` starts from (a fitted ``word`` or ``char_wb`` vectorizer): the same
+    numbers, computed several times faster on many texts."""
     preprocess, vocab = vec.build_preprocessor(), vec.vocabulary_
-    cache = _GRAM_CACHE.setdefault(vec, {})
-    if len(cache) > 500_000:
-        cache.clear()
     indptr, indices, values = [0], [], []
     if vec.analyzer == "char_wb":
+        # (counts of the words in each text) @ (counts of the n-grams in each distinct word)
+        words: dict[str, int] = {}
         for text in texts:
-            ids: list[int] = []
-            for word in _SPACES.sub(" ", preprocess(text)).split():
-                got = cache.get(word)
-                if got is None:
-                    got = cache[word] = _word_grams(vec, word)
-                ids.extend(got)
-            counts = Counter(ids)
-            indices.extend(counts.keys())
+            counts = Counter(preprocess(text).split())  # split() as scikit-learn's white-space runs
+            indices.extend(words.setdefault(w, len(words)) for w in counts)
             values.extend(counts.values())
             indptr.append(len(indices))
+        cache = _GRAM_CACHE.setdefault(vec, {})
+        if len(cache) > 500_000:
+            cache.clear()
+        w_ptr, w_idx, w_val = [0], [], []
+        for word in words:
+            grams = cache.get(word)
+            if grams is None:
+                grams = cache[word] = Counter(_word_grams(vec, word))
+            w_idx.extend(grams.keys())
+            w_val.extend(grams.values())
+            w_ptr.append(len(w_idx))
+        X = sp.csr_array(_csr(values, indices, indptr, (len(texts), len(words)), vec.dtype)
+                         @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
     else:
         tokenize, (low, high) = vec.build_tokenizer(), vec.ngram_range
         for text in texts:
@@ -1075,8 +1086,7 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
             indices.extend(counts.keys())
             values.extend(counts.values())
             indptr.append(len(indices))
-    X = sp.csr_array((np.asarray(values, dtype=vec.dtype), np.asarray(indices, dtype=np.int32),
-                      np.asarray(indptr, dtype=np.int32)), shape=(len(texts), len(vocab)))
+        X = _csr(values, indices, indptr, (len(texts), len(vocab)), vec.dtype)
     X.sort_indices()
     return X
 
@@ -1487,7 +1497,15 @@ def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DE
 def _group_records(df: pd.DataFrame, key: str) -> dict[object, list[dict]]:
     """Rows of ``df`` as dicts grouped by one column, keeping row order (one pass, no per-group frames)."""
     groups: dict[object, list[dict]] = defaultdict(list)
-    for rec in df.to_dict("records"):
+    columns = list(df.columns)
+
+    def plain(col: pd.Series) -> list:  # Python values, as to_dict gives them (None for a missing Int64)
+        values = col.tolist()
+        return [None if v is pd.NA else v for v in values] if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) \
+            and not pd.api.types.is_string_dtype(col.dtype) else values
+
+    for values in zip(*(plain(df[c]) for c in columns)):
+        rec = dict(zip(columns, values))
         groups[rec[key]].append(rec)
     return groups
 
