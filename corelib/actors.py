@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import pandas as pd
 import yaml
@@ -46,8 +46,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 # --------------------------------------------------------------------------- tokens
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     start: int
     end: int
@@ -56,13 +55,14 @@ class Token:
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Word and punctuation tokens with offsets; a hyphen inside a word is dropped ("al-Qaim" = "al Qaim")."""
     folded = text.translate(_FOLD)
+    last = len(folded) - 1
     out: list[Token] = []
     for m in _TOKEN.finditer(folded):
-        s, e = m.span()
-        if m.group() == "-" and 0 < s and e < len(folded) and not folded[s - 1].isspace() \
-                and not folded[e].isspace():
+        w = m.group()
+        s = m.start()
+        if w == "-" and 0 < s < last and not folded[s - 1].isspace() and not folded[s + 1].isspace():
             continue
-        out.append(Token(m.group(), s + offset, e + offset))
+        out.append(Token(w, s + offset, s + len(w) + offset))
     return out
 
 
@@ -145,10 +145,14 @@ class Lexicon:
     governorate_of: dict = field(default_factory=dict)   # variant text -> governorate Target
     locative_cues: list = field(default_factory=list)
     alias_keys_ci: set = field(default_factory=set)
+    first_words_ci: set = field(default_factory=set)   # the first words of all case-folded aliases
+    first_words_cs: set = field(default_factory=set)   # ... and of all case-sensitive ones
 
     def add(self, alias: _Alias) -> None:
         index = self.by_first_ci if alias.fold_case else self.by_first_cs
         index[alias.key[0] if len(alias.key) == 1 else alias.key[:2]].append(alias)
+        if alias.key:
+            (self.first_words_ci if alias.fold_case else self.first_words_cs).add(alias.key[0])
         if alias.fold_case:
             self.alias_keys_ci.add(alias.key)
 
@@ -326,21 +330,25 @@ class _Cand:
 
 def ends_with_phrase(tokens: list[Token], i: int, phrases: Iterable[tuple], fold: bool = True) -> bool:
     """True when the tokens right before index ``i`` spell one of ``phrases``."""
-    for ph in phrases:
+    if not 0 < i <= len(tokens):
+        return False
+    last = tokens[i - 1].text.lower() if fold else tokens[i - 1].text
+    for ph in phrases:  # compare the last word first: most phrases end in another word
         n = len(ph)
-        if n and i - n >= 0:
-            got = tuple(t.text.lower() if fold else t.text for t in tokens[i - n:i])
-            if got == ph:
+        if n and ph[-1] == last and i - n >= 0:
+            if n == 1 or tuple(t.text.lower() if fold else t.text for t in tokens[i - n:i]) == ph:
                 return True
     return False
 
 
 def _starts_with(tokens: list[Token], j: int, phrases: Iterable[tuple], fold: bool = True) -> tuple | None:
-    for ph in phrases:
+    if not 0 <= j < len(tokens):
+        return None
+    first = tokens[j].text.lower() if fold else tokens[j].text
+    for ph in phrases:  # compare the first word first: most phrases start with another word
         n = len(ph)
-        if n and j + n <= len(tokens):
-            got = tuple(t.text.lower() if fold else t.text for t in tokens[j:j + n])
-            if got == ph:
+        if n and ph[0] == first and j + n <= len(tokens):
+            if n == 1 or tuple(t.text.lower() if fold else t.text for t in tokens[j:j + n]) == ph:
                 return ph
     return None
 
@@ -355,6 +363,8 @@ def _candidates(text: str, tokens: list[Token], lex: Lexicon) -> list[_Cand]:
     lowered = [t.text.lower() for t in tokens]
     words = [t.text for t in tokens]
     for i in range(len(tokens)):
+        if lowered[i] not in lex.first_words_ci and words[i] not in lex.first_words_cs:
+            continue  # most words start no alias
         for index, seq in ((lex.by_first_ci, lowered), (lex.by_first_cs, words)):
             hits = index.get(seq[i], [])
             if i + 1 < len(seq):
@@ -648,11 +658,15 @@ def dateline_spans(parsed: Parsed) -> dict[str, tuple[int, int]]:
     pars = getattr(parsed, "paragraphs", None)
     if pars is None or not len(pars):
         return out
+    pars = pars[pars["role"].isin(["dateline", "body"])]
+    first: dict = {}  # doc_id -> (start, end, role) of its first dateline or body paragraph
+    for doc_id, start, end, role in zip(pars["doc_id"].tolist(), pars["start"].tolist(), pars["end"].tolist(),
+                                        pars["role"].tolist()):
+        if doc_id not in first or start < first[doc_id][0]:
+            first[doc_id] = (int(start), int(end), role)
     texts = dict(zip(parsed.articles["doc_id"], parsed.articles["text"]))
-    for doc_id, g in pars[pars["role"].isin(["dateline", "body"])].groupby("doc_id", sort=False):
-        p = g.sort_values("start").iloc[0]
-        start, end = int(p["start"]), int(p["end"])
-        if p["role"] == "dateline":
+    for doc_id, (start, end, role) in first.items():
+        if role == "dateline":
             out[doc_id] = (start, end)
             continue
         d = match_dateline(str(texts.get(doc_id, ""))[start:end])
@@ -662,24 +676,28 @@ def dateline_spans(parsed: Parsed) -> dict[str, tuple[int, int]]:
 
 
 def articles_with_sentences(parsed: Parsed, roles: Iterable[str] | None = None) -> Iterator[tuple]:
-    """Yield (article row, article text, its sentences) for every article with text and sentences (of ``roles``)."""
+    """Yield (article row, article text, its (sent_id, start, end) sentences) for every article with text and
+    sentences (of ``roles``)."""
     sents = parsed.sentences
     if roles is not None and "role" in sents.columns:
         sents = sents[sents["role"].isin(list(roles))]
-    by_doc = {d: g for d, g in sents.groupby("doc_id", sort=False)} if len(sents) else {}
+    by_doc: dict = {}
+    if len(sents):
+        for doc_id, sent_id, start, end in zip(sents["doc_id"].tolist(), sents["sent_id"].tolist(),
+                                               sents["start"].tolist(), sents["end"].tolist()):
+            by_doc.setdefault(doc_id, []).append((int(sent_id), int(start), int(end)))
     for art in parsed.articles.itertuples(index=False):
         text = art.text if isinstance(art.text, str) else ""
-        g = by_doc.get(art.doc_id)
-        if g is not None and text:
-            yield art, text, g
+        spans = by_doc.get(art.doc_id)
+        if spans is not None and text:
+            yield art, text, spans
 
 
 def extract(parsed: Parsed, unknown: bool = True) -> pd.DataFrame:
     """Return the mentions of actors, places and unknown capitalised names: one row per mention, by doc_id, start."""
     rows: list[dict] = []
     datelines = dateline_spans(parsed)
-    for art, text, g in articles_with_sentences(parsed):
-        spans = list(zip(g["sent_id"].astype(int), g["start"].astype(int), g["end"].astype(int)))
+    for art, text, spans in articles_with_sentences(parsed):
         try:
             found = mentions_in_text(text, str(art.doc_id), spans, unknown=unknown)
             dl = datelines.get(art.doc_id)
@@ -772,17 +790,26 @@ def _affiliation_rules() -> tuple[_Rule, ...]:
     return tuple(rules)
 
 
-def _find_cue(tokens: list[Token], cues: tuple) -> int:
-    """Length of the longest cue present in the tokens (0 when none)."""
-    words = [t.text for t in tokens]
-    lowered = [w.lower() for w in words]
-    for key, fold, length in cues:
-        seq = lowered if fold else words
-        n = len(key)
-        for i in range(len(seq) - n + 1):
-            if tuple(seq[i:i + n]) == key:
-                return length
+def _find_cue(grams: tuple[set, set], cues: tuple) -> int:
+    """Length of the longest cue present among the token n-grams ``grams`` (lower-cased, as written); 0 when none."""
+    lowered, written = grams
+    for key, fold, length in cues:  # longest first
+        if key in (lowered if fold else written):
+            return length
     return 0
+
+
+@lru_cache(maxsize=1)
+def _longest_cue() -> int:
+    return max((len(key) for r in _affiliation_rules() for g in r.groups for key, _, _ in g), default=0)
+
+
+def _ngrams(words: list[str], longest: int) -> set:
+    """Every run of 1 to ``longest`` consecutive words (and the empty run), as tuples."""
+    out = {()}
+    for n in range(1, longest + 1):
+        out.update(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+    return out
 
 
 def affiliation_of(text: str) -> str:
@@ -793,10 +820,12 @@ def affiliation_of(text: str) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         return "other"
-    tokens = tokenize(text)
+    words = [t.text for t in tokenize(text)]
+    longest = _longest_cue()
+    grams = (_ngrams([w.lower() for w in words], longest), _ngrams(words, longest))
     best, best_len = "other", 0
     for rule in _affiliation_rules():
-        lengths = [_find_cue(tokens, g) for g in rule.groups]
+        lengths = [_find_cue(grams, g) for g in rule.groups]
         if all(lengths):
             score = max(lengths)
             if score > best_len:

@@ -554,7 +554,9 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
 def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     if len(df):
-        for rec in df.to_dict("records"):
+        columns = list(df.columns)
+        for values in zip(*(df[c].tolist() for c in columns)):  # plain Python values, column by column
+            rec = dict(zip(columns, values))
             out.setdefault(rec["doc_id"], []).append(rec)
     return out
 
@@ -622,7 +624,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
     datelines = actors.dateline_spans(parsed)
     v = vocabulary()
     rows = []
-    for art, text, g in actors.articles_with_sentences(parsed, ["body", "standfirst", "dateline"]):
+    for art, text, spans in actors.articles_with_sentences(parsed, ["body", "standfirst", "dateline"]):
         pub = _published(art)
         dl_start, dl_end = datelines.get(art.doc_id, (0, 0))
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
@@ -630,8 +632,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         n = 0
         seen: set[str] = set()   # event types already listed for this article
         doc_from = len(rows)     # this article's rows start here
-        for s in g.itertuples(index=False):
-            start, end = int(s.start), int(s.end)
+        for sent_id, start, end in spans:
             sentence = text[start:end]
             try:
                 in_sent = [m for m in doc_ment if start <= m["start"] < end]
@@ -639,7 +640,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
                 ds += _relative_dates(sentence, start, pub, v)
                 found = events_in_sentence(sentence, start, in_sent, ds, include_generic)
             except Exception as exc:  # one bad sentence never stops a batch
-                warnings.warn(f"events.extract: {art.doc_id} sentence {s.sent_id}: {type(exc).__name__}: {exc}")
+                warnings.warn(f"events.extract: {art.doc_id} sentence {sent_id}: {type(exc).__name__}: {exc}")
                 continue
             for ev in found:
                 ev.pop("_place_kind", None)
@@ -648,7 +649,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
                         typ in seen or (typ in v.generic_types and seen)):
                     continue  # "Barzani condemned the attack": the attack is already a row
                 seen.add(typ)
-                ev["sent_id"] = int(s.sent_id)
+                ev["sent_id"] = sent_id
                 earlier = next((r for r in reversed(rows[doc_from:]) if _same_incident(r, ev, v)), None)
                 if earlier is not None and not include_generic:
                     _fill_from(earlier, ev, v)  # the lede and the next paragraph often tell one attack twice

@@ -54,12 +54,14 @@ class CodebookError(ValueError):
 
 
 _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
-             "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data"}
+             "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data",
+             "event_reports"}
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
     "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "min_voices": 2,
-                  "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0},
+                  "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0,
+                  "min_side_voices": 1, "single_voice_weight": 0.0},
 }
 _SEP = r"[\s\-\u2010\u2011\u2013]+"
 _GAP = r"(?:[^\s.,;:!?\"\u201c\u201d]+\s+){0,4}?"
@@ -411,6 +413,13 @@ class Codebook:
     anchors: _Matcher = field(repr=False, default=None)
     pronouns: _Matcher = field(repr=False, default=None)
     denial: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))  # any negator: "cue says not"
+    # a unit that reports one event ("killing nine soldiers", not "since January"): the model gives it no side
+    event_report: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+    event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+
+    def reports_event(self, text: str) -> bool:
+        """Does the text report one event (and no count over a span of time)?"""
+        return bool(self.event_report.search(text)) and not self.event_span.search(text)
 
     @property
     def sides(self) -> list[str]:
@@ -696,6 +705,10 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         label_ok(lab, ("examples", lab, "__key__"), "examples", (neutral,))
         examples[lab] = chk.strings(texts, ("examples", lab), f"examples.{lab}")
     training = chk.strings(raw.get("training_data"), ("training_data",), "training_data")
+    ev_cfg = chk.mapping(raw.get("event_reports"), ("event_reports",), "event_reports", {"patterns", "except"})
+    events = {key: [chk.pattern(e, ("event_reports", key, i), f"event_reports.{key}")
+                    for i, e in enumerate(chk.strings(ev_cfg.get(key), ("event_reports", key), f"event_reports.{key}"))]
+              for key in ("patterns", "except")}
 
     def factor(cfg: dict, p: tuple, default: float) -> float:
         return chk.number(cfg.get("factor", default), p + ("factor",), ".".join(p) + ".factor", 0.0, 1.0)
@@ -714,6 +727,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         pronouns=pronouns if pronoun_words else None, aliases=aliases,
         denial=re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cues if c.kind == "negator")
                           or r"(?!x)x", re.IGNORECASE),
+        event_report=re.compile("|".join(events["patterns"]) or r"(?!x)x", re.IGNORECASE),
+        event_span=re.compile("|".join(events["except"]) or r"(?!x)x", re.IGNORECASE),
     )
 
 
@@ -1311,7 +1326,8 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str)
                 if other != lab and f"score_{other}" in df.columns:
                     against[lab] = against[lab] + df[f"score_{other}"].fillna(0.0).to_numpy(dtype=float)
         use_model = np.array([ask[i] and m_label[i] != cb.neutral and m_prob[i] >= MODEL_PROBABILITY
-                              and against[m_label[i]][i] == 0 for i in range(len(df))], dtype=bool)
+                              and against[m_label[i]][i] == 0 and not cb.reports_event(texts[i])
+                              for i in range(len(df))], dtype=bool)
     idx = np.flatnonzero(use_model)
     if len(idx):
         labels = [m_label[i] for i in idx]
@@ -1615,6 +1631,11 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         label, conf = _aggregate(cb, totals, agg["min_total"])
         if methods != ["model"] and by_cues < agg["min_total"]:  # no cue evidence to speak of: neutral
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
+        elif methods != ["model"] and label in cb.sides and len(voices[label]) < agg["min_side_voices"] and \
+                totals[label] < agg["single_voice_weight"]:
+            # one passing voice (a resident's remark, one background sentence) does not make an article
+            # take a side: the side needs several voices, or one voice that says it at length
+            label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
             _balanced_headline(cb, text_of(doc_id), int(title["start"]), int(title["end"]))
@@ -1819,8 +1840,8 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
     runs = [("rules", np.nan, rules), ("model", np.nan, m_label)]
     for th in thresholds:
         runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th and
-                                      not any(v for k, v in sc.items() if k != lab) else r
-                                      for r, lab, p, sc in zip(rules, m_label, m_prob, scores)]))
+                                      not any(v for k, v in sc.items() if k != lab) and not cb.reports_event(t)
+                                      else r for r, lab, p, sc, t in zip(rules, m_label, m_prob, scores, data["text"])]))
     parts = [("all", fold >= 0), ("seeds", (fold >= 0) & ~group.str.startswith("written").to_numpy()),
              ("written", (fold >= 0) & group.str.startswith("written").to_numpy())]
     rows = []

@@ -91,6 +91,8 @@ GOOD_HEAD = "target: t\nlabels: [up, down, none]\ncues:\n  up:\n    - rising\n"
     ("  down: [falling\n", 7, "not valid YAML"),
     ("  down:\n    - falling\nexamples:\n  upp: [\"It rose.\"]\n", 9, "unknown label 'upp' in examples"),
     ("  down:\n    - falling\ncue: {}\n", 8, "unknown key 'cue'"),
+    ("  down:\n    - falling\nevent_reports:\n  pattern: [killed]\n", 9, "unknown key 'pattern' in event_reports"),
+    ("  down:\n    - falling\nevent_reports:\n  patterns: [\"killed (\"]\n", 9, "unclosed '('"),
 ])
 def test_codebook_errors_name_file_line_and_problem(tmp_path, tail, line, problem):
     err = _codebook_error(tmp_path, GOOD_HEAD + tail)
@@ -201,6 +203,85 @@ def test_negation_flips_the_nearest_cue():
 def test_denials_rebuttals_and_events(text, label):
     row = one(text)
     assert row["stance"] == label, row["evidence_text"]
+
+
+@pytest.mark.parametrize("text, label", [
+    # the scene-setting clause ("When/As X, Y") weighs less than the claim after it
+    ("When the militants lose territory, they go back to what they know best: roadside bombs and assassinations.",
+     "resurgent"),
+    ("As the caliphate crumbled, the group's leaders prepared for a long insurgency.", "resurgent"),
+    # official optimism called premature or rosy
+    ("Officials declared victory over ISIS too early, the tribal sheikh said.", "resurgent"),
+    ("The government's view of the ISIS threat is dangerously optimistic.", "resurgent"),
+    ("The militants are weak, yes, but they are not gone.", "resurgent"),
+    # "they tell us that X": a claim the speaker holds up to rebut
+    ("They tell us every month that Daesh is finished. Then who planted this bomb?", "resurgent"),
+    # retreat, damage, local forces that no longer need help
+    ("Daesh fighters are fleeing, and they have left behind their weapons and vehicles.", "contained"),
+    ("This is the beginning of the end for Daesh in the valley.", "contained"),
+    ("The organisation's finances have been severely damaged by the arrests of its couriers.", "contained"),
+    ("Iraqi units now carry out most raids against ISIS on their own.", "contained"),
+    ("The army can now handle the terrorist threat without coalition air support.", "contained"),
+    ("A new era of security has begun in the province since the last ISIS cells were broken up.", "contained"),
+    ("“The days when they could hold a village are over. Now they hide,” said the district mayor of the militants.",
+     "contained"),
+    ("“We are seeing the last chapter of this organisation in Diyala,” the brigade commander said of ISIS.", "contained"),
+    ("The interior minister said the province was now safer than at any time since 2003.", "contained"),
+    ("“The ISIS network in the city is broken. Those who are left are isolated and hunted,” the police chief said.",
+     "contained"),
+    ("“The jihadists are fewer, but they have not disappeared,” the general said.", "resurgent"),
+    # capability denied, a gang not an army, a setback for the group, attacks down from a higher count
+    ("Commanders say the militants no longer have the ability to mass fighters and seize a town.", "contained"),
+    ("“They are not an army any more. They are a gang that robs shepherds,” the mayor said of the jihadists.",
+     "contained"),
+    ("The failed prison raid was a setback for the group, officials said.", "contained"),
+    ("Police recorded 95 bombings in the province this year, down from 240 in 2019.", "contained"),
+    # a danger more immediate, the intent to attack
+    ("For the families in the valley, the ISIS danger is more immediate than ever.", "resurgent"),
+    ("The general said ISIS still has the intent to carry out attacks in the cities.", "resurgent"),
+    # moving in small groups is a way of moving, not a sign of weakness
+    ("Officers say the militants travel in small groups of four or five.", "none"),
+    # a tally of militants killed supports a contained reading only next to another cue
+    ("Security forces have killed more than 200 suspected militants since January, leaving only scattered remnants.",
+     "contained"),
+    ("Counter-terrorism forces carried out 60 operations against ISIS hideouts last month.", "none"),
+    # reports of one attack or one operation, background and other things that deteriorate are no claims
+    ("The bombing was the deadliest attack on the city's markets this year, police said.", "none"),
+    ("Kurdish forces conducted a series of raids on villages near Hawija, detaining three suspects.", "none"),
+    ("Seven years after the Islamic State group was driven out of the town, its market reopened on Friday.", "none"),
+    ("Large areas of farmland were mined by the jihadists before the group's defeat.", "none"),
+    ("Much of the old city was reduced to rubble in the battle against the militants.", "none"),
+    ("The jihadists held prisoners in the basement, according to survivors.", "none"),
+    ("Conditions in the camp have deteriorated as aid money has dried up.", "none"),
+    ("Demining teams have cleared only a small part of the fields the militants left behind.", "none"),
+])
+def test_scene_setting_rebuttals_retreat_and_reports(text, label):
+    row = one(text)
+    assert row["stance"] == label, row["evidence_text"]
+
+
+def test_not_needing_to_hold_towns_is_no_inability():
+    row = one("The jihadists no longer need to hold towns, a researcher said.")
+    assert row["score_contained"] == 0.0 and not cues(row, "negated_cue")
+
+
+def test_the_model_gives_no_side_to_the_report_of_one_event():
+    cb = S.load_codebook()
+    event = "Gunmen killed four shepherds in an attack on a village near Tuz Khurmatu on Tuesday, police said."
+    count = "Gunmen have killed four shepherds in the villages near Tuz Khurmatu since January, police said."
+    assert cb.reports_event(event) and cb.reports_event("The blast wounded three soldiers at the checkpoint.")
+    assert not cb.reports_event(count) and not cb.reports_event("ISIS is regrouping in the desert.")
+    # the model alone reads these as resurgent; combined, no cue gives them a side
+    reports = ["Suspected ISIS militants killed at least nine people, most of them farmers, in the desert south of "
+               "Raqqa on Friday.", "ISIS jihadists killed 11 soldiers and pro-regime fighters in the Syrian desert on Monday."]
+    assert set(S.tag_texts(reports, method="model")["stance"]) == {"resurgent"}
+    rows = S.tag_texts(reports, method="combined")
+    assert set(rows["stance"]) == {"none"} and set(rows["decided_by"]) == {"rules"}
+
+
+def test_the_group_killing_fighters_is_no_tally_of_its_losses():
+    row = one("ISIS has killed more than 100 pro-government fighters in the desert since January.")
+    assert row["score_contained"] == 0.0
 
 
 def test_declining_to_call_it_an_insurgency_is_contained():
@@ -430,6 +511,29 @@ def test_a_headline_stating_both_sides_makes_the_article_mixed_only_with_voices_
     assert arts.loc["one", "stance"] == "contained"
     assert arts.loc["lone", "stance"] == "contained" and arts.loc["lone", "voices_resurgent"] == 1
     assert S._balanced_headline(S.load_codebook(), "ISIS lost its territory, not its intent", 0, 39)
+
+
+def test_one_passing_voice_does_not_make_an_article_take_a_side():
+    from corelib.parse import parse_documents
+
+    body = ("MOSUL – The old bakery on Nabi Jarjis street opened its doors again on Saturday, its ovens rebuilt "
+            "with money from a local charity.\n\n"
+            "“We sold two thousand loaves before noon,” said the owner, Yunis Fathi, who fled the city in 2016.\n\n"
+            "“Daesh is gone from here. Now we need electricity and work,” said a customer, Omar Salem.\n\n"
+            "The charity said it planned to help three more shops in the neighbourhood this year.\n")
+    police = "“The remnants of the group are scattered and weak,” said the city's police chief, Col. Adel Rashid.\n"
+    parsed = parse_documents([{"doc_id": "one", "text": "A Mosul bakery reopens\n\n" + body},
+                              {"doc_id": "two", "text": "A Mosul bakery reopens\n\n" + body + "\n" + police}])
+    said = [("We sold two thousand loaves before noon", "Yunis Fathi"),
+            ("Daesh is gone from here. Now we need electricity and work", "Omar Salem"),
+            ("The remnants of the group are scattered and weak", "Adel Rashid")]
+    quotes = pd.DataFrame([{"doc_id": d, "quote": q, "speaker": who, "speaker_id": who.split()[-1].lower()}
+                           for d in ("one", "two") for q, who in said if d == "two" or who != "Adel Rashid"])
+    tagged = S.tag_quotes(parsed, quotes, method="rules")
+    assert set(tagged.loc[tagged["speaker"] == "Omar Salem", "stance"]) == {"contained"}  # the quotation takes a side
+    arts = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), tagged).set_index("doc_id")
+    assert arts.loc["one", "stance"] == "none" and arts.loc["one", "voices_contained"] == 1
+    assert arts.loc["two", "stance"] == "contained" and arts.loc["two", "voices_contained"] == 2
 
 
 # --------------------------------------------------------------------------- the learned model
