@@ -103,6 +103,19 @@ def pipeline_run(corpus: Path, out: Path, jobs: int, engine: str, chunk: int, st
     return _child(RUN, str(corpus), str(out), str(jobs), engine, str(chunk), stages)
 
 
+def table_digests(out: Path) -> dict[str, str]:
+    """SHA-256 of each table's Parquet partitions (bytes, in partition order) in a ``corelib run`` output."""
+    import hashlib
+
+    digests = {}
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name != "models"):
+        h = hashlib.sha256()
+        for part in sorted(folder.glob("part-*.parquet")):
+            h.update(part.read_bytes())
+        digests[folder.name] = h.hexdigest()[:16]
+    return digests
+
+
 def measure(n: int, args: argparse.Namespace) -> dict:
     """Return every figure for one corpus size."""
     workdir = Path(args.workdir)
@@ -134,7 +147,12 @@ def measure(n: int, args: argparse.Namespace) -> dict:
             if name not in runs or got["wall"] < runs[name]["wall"]:
                 runs[name] = got
             runs[name]["all_walls"] = walls
+            runs[name]["digests"] = table_digests(workdir / f"out-{n}-{name}")
     res["runs"] = runs
+    # every engine and process count must write the same bytes
+    digests = {name: run["digests"] for name, run in runs.items()}
+    first = next(iter(digests.values()), {})
+    res["identical"] = sorted({t for d in digests.values() for t in d if d.get(t) != first.get(t)}) or "all tables"
     one = runs.get("local-1")
     ratios = {"load": lp["load"] / floor, "load+parse": (lp["load"] + lp["parse"]) / floor}
     if one:
@@ -181,6 +199,9 @@ def report(results: dict) -> str:
                          f"{res['ratios']['per-article pipeline']:.2f} x TF-IDF")
         if "speedup_1_to_2" in res:
             extra.append(f"speed-up from 1 to 2 processes: {res['speedup_1_to_2']:.2f} x")
+        if "identical" in res:
+            extra.append("tables that differ between the runs: " + (
+                "none (every table byte-identical)" if res["identical"] == "all tables" else ", ".join(res["identical"])))
         if "dask_vs_local_2" in res:
             extra.append(f"Dask local cluster (2 workers) / in-process engine (2 processes): "
                          f"{res['dask_vs_local_2']:.2f} x the time")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +25,12 @@ import numpy as np
 import pandas as pd
 import yaml
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
+import scipy.sparse as sp
+import weakref
 
 DATA = Path(__file__).parent / "data"
 CODEBOOK_DIR = DATA / "codebooks"
@@ -212,15 +214,19 @@ def _literal_length(pattern: str) -> int:
     return len(re.sub(r"[*?\[\]]|\.\.\.", "", text))
 
 
-def _first_words(pattern: str) -> set[str] | None:
-    """Lower-case literal prefixes one of which starts every match of a pattern (None: cannot tell)."""
+def _first_words(pattern: str) -> set[tuple[str, bool]] | None:
+    """Lower-case literal prefixes one of which starts every match of a pattern (None: cannot tell), each
+    with True when it is a whole word (a match has no word character right after it)."""
     if pattern.startswith("re:"):
         return None
     s, i = pattern.strip(), 0
 
-    def seq(stop: str) -> tuple[set[str] | None, bool]:
+    def attached(j: int) -> bool:  # does the pattern go on inside the same word after position j?
+        return j < len(s) and not (s[j].isspace() or s[j] in "|)")
+
+    def seq(stop: str) -> tuple[set[tuple[str, bool]] | None, bool]:
         nonlocal i
-        units: list[tuple[set[str] | None, bool]] = []
+        units: list[tuple[set[tuple[str, bool]] | None, bool]] = []
         while i < len(s) and s[i] not in stop:
             c = s[i]
             if c.isspace():
@@ -240,8 +246,10 @@ def _first_words(pattern: str) -> set[str] | None:
                 optional = i < len(s) and s[i] == "?"
                 i += optional
                 firsts = [f for f, _ in alts]
-                units.append((None if any(f is None for f in firsts) else set().union(*firsts),
-                              optional or any(n for _, n in alts)))
+                union = None if any(f is None for f in firsts) else set().union(*firsts)
+                if union is not None and attached(i):
+                    union = {(w, False) for w, _ in union}
+                units.append((union, optional or any(n for _, n in alts)))
             else:
                 j = i
                 while j < len(s) and not (s[j].isspace() or s[j] in "()|" or s[j] in stop or s.startswith("...", j)):
@@ -249,9 +257,13 @@ def _first_words(pattern: str) -> set[str] | None:
                 word = s[i:j]
                 cut = next((k for k, ch in enumerate(word) if not ch.isalnum()), len(word))
                 prefix = word[:cut - 1] if cut < len(word) and word[cut] == "?" else word[:cut]
-                units.append(({prefix.lower()} if prefix else None, False))
+                if cut < len(word):  # a hyphen or apostrophe that is not optional ends the word
+                    whole = word[cut] in "'’-" and word[cut + 1:cut + 2] != "?"
+                else:
+                    whole = not attached(j)
+                units.append(({(prefix.lower(), whole)} if prefix else None, False))
                 i = j
-        acc: set[str] = set()
+        acc: set[tuple[str, bool]] = set()
         for first, nullable in units:
             if first is None:
                 return None, True
@@ -261,22 +273,25 @@ def _first_words(pattern: str) -> set[str] | None:
         return acc, True
 
     first, nullable = seq("")
-    return None if first is None or nullable or not all(first) else first
+    return None if first is None or nullable or not all(w for w, _ in first) else first
 
 
-def _trie_regex(words: Iterable[str]) -> str:
-    """Regex source matching any of the words, as a character trie (fast to scan)."""
+def _trie_regex(words: Iterable[str], whole: Iterable[str] = ()) -> str:
+    """Regex source matching any of the ``words`` as the start of a word, or any of the ``whole`` words
+    followed by no word character, as a character trie (fast to scan)."""
     trie: dict = {}
-    for w in sorted(set(words)):
+    for w, end in sorted({(w, "") for w in words} | {(w, "$") for w in whole}):
         node = trie
         for ch in w:
             node = node.setdefault(ch, {})
-        node[""] = {}
+        node[end] = {}
 
     def build(node: dict) -> str:
         if "" in node:
             return ""  # a shorter prefix already triggers
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != "$"]
+        if "$" in node:
+            alts.append(r"(?!\w)")
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
     return build(trie)
@@ -293,42 +308,56 @@ class _Matcher:
     """
 
     def __init__(self, entries: list[tuple[str, str, object]]):
-        self.index: dict[str, list] = defaultdict(list)
+        self.index: dict[str, list] = defaultdict(list)  # literal prefix -> candidate patterns
+        self.whole: dict[str, list] = defaultdict(list)  # whole first word -> candidate patterns
         self.raw: list = []
         for rank, (pattern, src, payload) in enumerate(entries):
             rx = re.compile(src, re.IGNORECASE)
             first = _first_words(pattern)
-            if first is None:
+            if first is None or rx.groups:
                 self.raw.append((rank, rx, payload))
             else:
-                for w in first:
-                    self.index[w].append((rank, rx, payload))
+                for w, whole in first:
+                    (self.whole if whole else self.index)[w].append((rank, rx, payload))
         self.longest = max((len(w) for w in self.index), default=0)
-        self.trigger = re.compile(r"(?<!\w)" + _trie_regex(self.index), re.IGNORECASE) if self.index else None
-        self._by_word: dict[str, list] = {}  # lower-cased word -> its candidate patterns in rank order
+        self.trigger = re.compile(r"(?<!\w)" + _trie_regex(self.index, self.whole), re.IGNORECASE) \
+            if self.index or self.whole else None
+        self._by_word: dict[str, tuple] = {}  # lower-cased word -> its candidates as one alternation
+        self._combined: dict[tuple, tuple] = {}  # ranks of a candidate set -> its alternation
 
-    def _candidates(self, word: str) -> list:
-        cands = self._by_word.get(word)
-        if cands is None:
+    def _candidates(self, word: str) -> tuple[re.Pattern, dict[int, tuple[int, object]]]:
+        """The candidate patterns of a word as one alternation in rank order (the first alternative that
+        matches is the best-ranked match), and the (rank, payload) of each alternative by group number."""
+        got = self._by_word.get(word)
+        if got is None:
             index = self.index
-            cands = sorted((c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())),
-                           key=lambda c: c[0])
+            cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
+                           + self.whole.get(word, []), key=lambda c: c[0])
+            key = tuple(c[0] for c in cands)
+            got = self._combined.get(key)
+            if got is None:
+                # patterns written in the cue syntax have no capturing groups, so the alternative that
+                # matched is the last group
+                parts = [f"({rx.pattern})" for _, rx, _ in cands]
+                groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
+                got = self._combined[key] = (re.compile("|".join(parts) or "(?!)", re.IGNORECASE), groups)
             if len(self._by_word) > 200_000:
                 self._by_word.clear()
-            self._by_word[word] = cands
-        return cands
+            self._by_word[word] = got
+        return got
 
     def find(self, text: str) -> list[tuple[int, int, object]]:
         """Return (start, end, payload) of the accepted matches, in text order."""
         found = []
         if self.trigger is not None:
+            word_at, candidates = _WORD_AT.match, self._candidates
             for t in self.trigger.finditer(text):
                 p = t.start()
-                for rank, rx, payload in self._candidates(_WORD_AT.match(text, p).group().lower()):
-                    m = rx.match(text, p)
-                    if m and m.end() > p:
-                        found.append((p, rank, m.end(), payload))
-                        break
+                rx, groups = candidates(word_at(text, p).group().lower())
+                m = rx.match(text, p)
+                if m is not None and m.end() > p:
+                    rank, payload = groups[m.lastindex]
+                    found.append((p, rank, m.end(), payload))
         for rank, rx, payload in self.raw:
             found += [(m.start(), rank, m.end(), payload) for m in rx.finditer(text) if m.end() > m.start()]
         found.sort(key=lambda f: (f[0], f[1]))
@@ -750,7 +779,30 @@ class _DocMatches:
     pronouns: list[int]
 
 
+_MATCH_CACHE_SIZE = 2048  # texts whose matches are kept: sentences, quotes and articles of a chunk reuse them
+_MATCH_CACHE: dict[int, tuple[Codebook, OrderedDict]] = {}
+
+
 def _match_doc(cb: Codebook, text: str) -> _DocMatches:
+    """The matches of a codebook in a text, from a cache of the last texts seen (sentence, quotation and
+    article tagging all read the same articles)."""
+    entry = _MATCH_CACHE.get(id(cb))
+    if entry is None or entry[0] is not cb:
+        if len(_MATCH_CACHE) >= 4:  # codebooks no longer in use (a reloaded file) give way
+            _MATCH_CACHE.pop(next(iter(_MATCH_CACHE)))
+        entry = _MATCH_CACHE[id(cb)] = (cb, OrderedDict())  # holding cb keeps its id from being reused
+    cache = entry[1]
+    dm = cache.get(text)
+    if dm is not None:
+        cache.move_to_end(text)
+        return dm
+    dm = cache[text] = _find_matches(cb, text)
+    if len(cache) > _MATCH_CACHE_SIZE:
+        cache.popitem(last=False)
+    return dm
+
+
+def _find_matches(cb: Codebook, text: str) -> _DocMatches:
     main = cb.main.find(text)
     mods = cb.modifiers.find(text)
     anchors = [m[0] for m in cb.anchors.find(text)]
@@ -936,20 +988,27 @@ def _rule_sentences(cb: Codebook, parsed) -> tuple[pd.DataFrame, dict]:
     text_of = _text_getter(parsed)
     cols: dict[str, list] = defaultdict(list)
     cache: dict[str, _DocMatches] = {}
-    for doc_id, group in sents.groupby("doc_id", sort=True):
+    doc_ids, sent_ids, roles, texts = (sents[c].tolist() for c in ("doc_id", "sent_id", "role", "text"))
+    all_starts, all_ends = sents["start"].astype(int).tolist(), sents["end"].astype(int).tolist()
+    lo = 0
+    while lo < len(doc_ids):  # the sentences of one article at a time (sorted by doc_id, start)
+        doc_id, hi = doc_ids[lo], lo
+        while hi < len(doc_ids) and doc_ids[hi] == doc_id:
+            hi += 1
         dm = cache[doc_id] = _match_doc(cb, text_of(doc_id))
-        spans = list(zip(group["start"].astype(int), group["end"].astype(int)))
-        for k, (rec, (s, e)) in enumerate(zip(group.itertuples(index=False), spans)):
+        spans = list(zip(all_starts[lo:hi], all_ends[lo:hi]))
+        for k, (s, e) in enumerate(spans):
             anchored = _anchored(cb, dm, spans, k, s, e)
             sc = _score_span(cb, dm, s, e, anchored)
             label, conf = _decide(cb, sc.scores, sc.hedged)
-            for name, value in (("doc_id", doc_id), ("sent_id", rec.sent_id), ("start", s), ("end", e),
-                                ("role", rec.role), ("sentence", rec.text), ("stance", label),
+            for name, value in (("doc_id", doc_id), ("sent_id", sent_ids[lo + k]), ("start", s), ("end", e),
+                                ("role", roles[lo + k]), ("sentence", texts[lo + k]), ("stance", label),
                                 ("confidence", conf), ("anchored", anchored), ("hedged", sc.hedged),
                                 ("reported", sc.reported), ("evidence", sc.evidence)):
                 cols[name].append(value)
             for lab in cb.sides:
                 cols[f"score_{lab}"].append(sc.scores[lab])
+        lo = hi
     order = _SENTENCE_BASE + ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + \
         ["anchored", "hedged", "reported", "evidence"]
     df = pd.DataFrame({c: cols.get(c, []) for c in order})
@@ -982,6 +1041,82 @@ def mask_names(text: str, keep: frozenset = frozenset()) -> str:
         return word if low in ENGLISH_STOP_WORDS or low in keep else "Name"
 
     return _DIGITS.sub("0", _NAME.sub(sub, text))
+
+
+_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizers normalise white space
+_GRAM_CACHE: "weakref.WeakKeyDictionary[TfidfVectorizer, dict]" = weakref.WeakKeyDictionary()
+
+
+def _word_grams(vec: TfidfVectorizer, word: str) -> list[int]:
+    """Vocabulary indices of the character n-grams of one word, as the ``char_wb`` analyzer makes them."""
+    w = f" {word} "
+    vocab, grams = vec.vocabulary_, []
+    low, high = vec.ngram_range
+    for n in range(low, high + 1):
+        if len(w) <= n:  # a word no longer than n counts once, whole
+            grams.append(w)
+            break
+        grams.extend(w[i:i + n] for i in range(len(w) - n + 1))
+    return [vocab[g] for g in grams if g in vocab]
+
+
+def _csr(values: list, indices: list, indptr: list, shape: tuple[int, int], dtype) -> sp.csr_array:
+    return sp.csr_array((np.asarray(values, dtype=dtype), np.asarray(indices, dtype=np.int32),
+                         np.asarray(indptr, dtype=np.int32)), shape=shape)
+
+
+def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
+    """The count matrix ``vec.transform`` starts from (a fitted ``word`` or ``char_wb`` vectorizer): the same
+    numbers, computed several times faster on many texts."""
+    preprocess, vocab = vec.build_preprocessor(), vec.vocabulary_
+    indptr, indices, values = [0], [], []
+    if vec.analyzer == "char_wb":
+        # (counts of the words in each text) @ (counts of the n-grams in each distinct word)
+        words: dict[str, int] = {}
+        for text in texts:
+            counts = Counter(preprocess(text).split())  # split() as scikit-learn's white-space runs
+            indices.extend(words.setdefault(w, len(words)) for w in counts)
+            values.extend(counts.values())
+            indptr.append(len(indices))
+        cache = _GRAM_CACHE.setdefault(vec, {})
+        if len(cache) > 500_000:
+            cache.clear()
+        w_ptr, w_idx, w_val = [0], [], []
+        for word in words:
+            grams = cache.get(word)
+            if grams is None:
+                grams = cache[word] = Counter(_word_grams(vec, word))
+            w_idx.extend(grams.keys())
+            w_val.extend(grams.values())
+            w_ptr.append(len(w_idx))
+        X = sp.csr_array(_csr(values, indices, indptr, (len(texts), len(words)), vec.dtype)
+                         @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
+    else:
+        tokenize, (low, high) = vec.build_tokenizer(), vec.ngram_range
+        for text in texts:
+            tokens = tokenize(preprocess(text))
+            grams = [" ".join(tokens[i:i + n]) for n in range(low, min(high, len(tokens)) + 1)
+                     for i in range(len(tokens) - n + 1)]
+            counts = Counter(vocab[g] for g in grams if g in vocab)
+            indices.extend(counts.keys())
+            values.extend(counts.values())
+            indptr.append(len(indices))
+        X = _csr(values, indices, indptr, (len(texts), len(vocab)), vec.dtype)
+    X.sort_indices()
+    return X
+
+
+def _tfidf_features(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
+    """Return ``vec.transform(texts)`` (a fitted TfidfVectorizer without stop words), computed faster."""
+    if vec.analyzer not in ("word", "char_wb") or vec.stop_words is not None or vec.vocabulary_ is None:
+        return sp.csr_array(vec.transform(texts))
+    weigh = TfidfTransformer(norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf,
+                             sublinear_tf=vec.sublinear_tf)
+    if vec.use_idf:
+        weigh.idf_ = vec.idf_
+    else:
+        weigh.fit(sp.csr_array((1, len(vec.vocabulary_))))
+    return sp.csr_array(weigh.transform(_ngram_counts(vec, texts), copy=False))
 
 
 class StanceModel(ClassifierMixin, BaseEstimator):
@@ -1041,8 +1176,10 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         texts = self._prepare(X)
         if not texts:
             return np.zeros((0, len(self.classes_)))
+        union = self.pipeline_.named_steps["features"]
+        X = sp.hstack([_tfidf_features(vec, texts) for _, vec in union.transformer_list], format="csr")
         with threadpool_limits(limits=1):
-            return self.pipeline_.predict_proba(texts)
+            return self.pipeline_.named_steps["clf"].predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
         """Return the most probable label of each text."""
@@ -1060,17 +1197,18 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         coef = clf.coef_[:, :n_word]
         if coef.shape[0] == 1:  # binary: one row for classes_[1]
             coef = np.vstack([-coef[0], coef[0]])
-        Xw = word.transform(self._prepare(texts)).tocsr()
+        Xw = _tfidf_features(word, self._prepare(texts))
         out = []
         index = {c: i for i, c in enumerate(self.classes_)}
         for r, label in enumerate(labels):
-            row = Xw.getrow(r)
-            if label not in index or row.nnz == 0:
+            lo, hi = Xw.indptr[r], Xw.indptr[r + 1]
+            if label not in index or hi == lo:
                 out.append([])
                 continue
-            contrib = row.data * coef[index[label], row.indices]
+            cols = Xw.indices[lo:hi]
+            contrib = Xw.data[lo:hi] * coef[index[label], cols]
             order = np.argsort(-contrib, kind="stable")[:top]
-            out.append([(names[row.indices[j]], round(float(contrib[j]), ROUND)) for j in order if contrib[j] > 0])
+            out.append([(names[cols[j]], round(float(contrib[j]), ROUND)) for j in order if contrib[j] > 0])
         return out
 
 
@@ -1375,7 +1513,15 @@ def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DE
 def _group_records(df: pd.DataFrame, key: str) -> dict[object, list[dict]]:
     """Rows of ``df`` as dicts grouped by one column, keeping row order (one pass, no per-group frames)."""
     groups: dict[object, list[dict]] = defaultdict(list)
-    for rec in df.to_dict("records"):
+    columns = list(df.columns)
+
+    def plain(col: pd.Series) -> list:  # Python values, as to_dict gives them (None for a missing Int64)
+        values = col.tolist()
+        return [None if v is pd.NA else v for v in values] if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) \
+            and not pd.api.types.is_string_dtype(col.dtype) else values
+
+    for values in zip(*(plain(df[c]) for c in columns)):
+        rec = dict(zip(columns, values))
         groups[rec[key]].append(rec)
     return groups
 

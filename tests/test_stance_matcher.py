@@ -1,0 +1,88 @@
+"""The stance engine's fast paths give exactly what the plain computation gives: the cue matcher against
+trying every pattern at every word, and the model's features against scikit-learn's own transform."""
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corelib import stance
+
+PATTERNS = ["a dozen", "a few (attacks|raids)", "re-?form*", "regroup*", "(isis|daesh)'s comeback",
+            "n't defeated", "attack(s|ed)?", "not ... defeated", "no longer (a threat|able to)", "sleeper cells",
+            "re:\\b\\d+ attacks\\b", "(the )?remnants", "prevent* (isis|it) from", "is", "isis"]
+WORDS = ["a", "dozen", "few", "attacks", "attack", "raids", "reform", "reforming", "re-form", "regrouping",
+         "isis", "ISIS's", "daesh's", "comeback", "isn't", "defeated", "not", "no", "longer", "threat", "able",
+         "to", "sleeper", "cells", "12", "the", "remnants", "preventing", "it", "from", "is", "an", "about"]
+
+
+def _naive(entries: list[tuple[str, str, int]], text: str) -> list[tuple[int, int, int]]:
+    """Every pattern tried at every position, best rank first, then leftmost non-overlapping."""
+    found = []
+    for rank, (_, src, payload) in enumerate(entries):
+        rx = re.compile(src, re.IGNORECASE)
+        for p in range(len(text) + 1):
+            m = rx.match(text, p)
+            if m and m.end() > p:
+                found.append((p, rank, m.end(), payload))
+    best = {}
+    for p, rank, end, payload in sorted(found):
+        best.setdefault(p, (rank, end, payload))
+    out, cursor = [], 0
+    for p in sorted(best):
+        rank, end, payload = best[p]
+        if p >= cursor:
+            out.append((p, end, payload))
+            cursor = end
+    return out
+
+
+ENTRIES = [(pat, stance.compile_pattern(pat), i) for i, pat in enumerate(PATTERNS)]
+MATCHER = stance._Matcher(ENTRIES)
+
+
+def test_first_words_know_whole_words_from_prefixes():
+    assert stance._first_words("a dozen") == {("a", True)}
+    assert stance._first_words("re-?form*") == {("re", False)}  # the hyphen is optional: 'reform' too
+    assert stance._first_words("re-form*") == {("re", True)}
+    assert stance._first_words("regroup*") == {("regroup", False)}
+    assert stance._first_words("attack(s|ed)?") == {("attack", False)}
+    assert stance._first_words("(isis|daesh)'s comeback") == {("isis", False), ("daesh", False)}
+    assert stance._first_words("(the )?remnants") == {("the", False), ("remnants", True)}  # safe side
+    assert stance._first_words("re:\\bfoo") is None
+
+
+def test_matcher_finds_cues_in_a_sentence():
+    text = "Officials said ISIS's comeback is not yet defeated, and a dozen sleeper cells are reforming."
+    found = [(text[s:e], PATTERNS[k]) for s, e, k in MATCHER.find(text)]
+    assert ("ISIS's comeback", "(isis|daesh)'s comeback") in found
+    assert ("a dozen", "a dozen") in found and ("sleeper cells", "sleeper cells") in found
+    assert ("reforming", "re-?form*") in found
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25), st.lists(st.sampled_from([" ", "  ", ", ", ". ", "-"]),
+                                                               min_size=25, max_size=25))
+def test_matcher_equals_trying_every_pattern_everywhere(words, seps):
+    text = "".join(w + s for w, s in zip(words, seps))
+    assert MATCHER.find(text) == _naive(ENTRIES, text)
+
+
+def test_fast_model_features_equal_scikit_learn_transform(parsed_seeds):
+    model = stance.fitted_model()
+    texts = model._prepare(parsed_seeds.sentences["text"].tolist() + ["", "  Name  0 ", "ISIS isn't finished."])
+    union = model.pipeline_.named_steps["features"]
+    for _, vec in union.transformer_list:
+        ours, theirs = stance._tfidf_features(vec, texts), vec.transform(texts).tocsr()
+        theirs.sort_indices()
+        assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+        assert np.array_equal(ours.data, theirs.data)
+
+
+def test_matches_are_cached_per_text_and_codebook():
+    cb = stance.load_codebook()
+    text = "The group has not been defeated, officials said."
+    assert stance._match_doc(cb, text) is stance._match_doc(cb, text)
+    other = stance.load_codebook("security_trend")
+    assert stance._match_doc(other, text) is not stance._match_doc(cb, text)
+
