@@ -298,16 +298,22 @@ def _names() -> dict:
         for b in tdata.get("branches") or []:
             branches.update(str(b).split())
         roles = {str(r) for r in tdata.get("person_nouns") or []}
+    not_names, demonyms = set(raw.get("not_names", [])), set(raw.get("demonyms", []))
+    org_heads, place_heads = set(raw.get("organisation_heads", [])), set(raw.get("place_heads", []))
     return {
         "connectors": {c.rstrip("-").lower() for c in raw.get("connectors", [])},
-        "not_names": set(raw.get("not_names", [])),
-        "demonyms": set(raw.get("demonyms", [])),
-        "org_heads": set(raw.get("organisation_heads", [])),
-        "place_heads": set(raw.get("place_heads", [])),
+        "not_names": not_names,
+        "demonyms": demonyms,
+        "org_heads": org_heads,
+        "place_heads": place_heads,
+        "heads": org_heads | place_heads,
+        "skip": not_names | demonyms,                                         # words a name never starts or ends with
+        "not_given_name": org_heads | place_heads | not_names | demonyms | titles,  # words after a town ending a name
         "locative_re": re.compile(r"(?:^|\W)(?:" + alternation(raw.get("locative_cues", [])) + r")\s+$", re.I),
-        "said_after": re.compile(r"^,?\s+(?:(?:\w+ly|" + alternation(raw.get("person_verb_adverbs", [])) + r")\s+)?(?:"
+        # said_after and apposition are matched at the end of a name: pattern.match(text, end)
+        "said_after": re.compile(r",?\s+(?:(?:\w+ly|" + alternation(raw.get("person_verb_adverbs", [])) + r")\s+)?(?:"
                                  + alternation(raw.get("person_verbs", [])) + r")\b"),
-        "apposition": re.compile(r"^,\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + alternation(roles) + r")\b"),
+        "apposition": re.compile(r",\s+(?:the|a|an)\s+(?:[\w.'’-]+\s+){0,4}?(?:" + alternation(roles) + r")\b"),
         "person_before": re.compile(r"(?<![\w.])(?:" + alternation(title_phrases) + r"|(?i:"
                                     + alternation(roles) + r"))\s+$"),
         "roles": {r.lower() for r in roles},
@@ -360,11 +366,10 @@ def _adjacent(text: str, tokens: list[Token], i: int, j: int) -> bool:
 
 def _candidates(text: str, tokens: list[Token], lex: Lexicon) -> list[_Cand]:
     out = []
-    lowered = [t.text.lower() for t in tokens]
     words = [t.text for t in tokens]
-    for i in range(len(tokens)):
-        if lowered[i] not in lex.first_words_ci and words[i] not in lex.first_words_cs:
-            continue  # most words start no alias
+    lowered = [w.lower() for w in words]
+    firsts_ci, firsts_cs = lex.first_words_ci, lex.first_words_cs
+    for i in [i for i, (lo, w) in enumerate(zip(lowered, words)) if lo in firsts_ci or w in firsts_cs]:
         for index, seq in ((lex.by_first_ci, lowered), (lex.by_first_cs, words)):
             hits = index.get(seq[i], [])
             if i + 1 < len(seq):
@@ -471,35 +476,42 @@ def _given_name(text: str, c: _Cand, offset: int, known: list[_Cand], cfg: dict,
     run = _NAME_RUN.match(text, e)
     if run is None or any(e < k.end - offset and k.start - offset < run.end() for k in known):
         return False
-    stop = cfg["org_heads"] | cfg["place_heads"] | cfg["not_names"] | cfg["demonyms"] | cfg["titles"]
+    stop = cfg["not_given_name"]
     for w in run.group().split():
         w = w.rstrip(".")
         if w in stop or w.lower() in cfg["roles"] or w.lower() in doc_lower:
             return False
-    after = text[run.end():]
-    return bool(cfg["said_after"].match(after) or cfg["apposition"].match(after))
+    return bool(cfg["said_after"].match(text, run.end()) or cfg["apposition"].match(text, run.end()))
+
+
+_LONG_WORD = re.compile(r"[A-Za-z][\w'’-]{3,}")  # words of more than three characters
 
 
 def _title_case_sentence(text: str) -> bool:
-    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if len(w) > 3]
+    words = _LONG_WORD.findall(text)
     return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.8
 
 
 def _unknown_names(text: str, offset: int, known: list[_Cand], doc_lower: set) -> list[dict]:
-    """Capitalised names in ``text`` not covered by a known mention, with a guessed subtype."""
+    """Capitalised names in ``text`` not covered by a known mention (``known``: not overlapping, by start, as
+    :func:`find_known` returns them), with a guessed subtype."""
     cfg = _names()
     if _title_case_sentence(text):
         return []
     busy = [(c.start - offset, c.end - offset, c.target.type) for c in known]
+    k = 0  # the first known mention that does not end before the current word
     runs: list[list[re.Match]] = [[]]
     prev_end = None
     for m in _NAME_WORD.finditer(text):
-        if any(m.start() < e and m.end() > s for s, e, _ in busy):
+        ms, me = m.span()
+        while k < len(busy) and busy[k][1] <= ms:
+            k += 1
+        if k < len(busy) and busy[k][0] < me:  # inside a known mention
             runs.append([])
             prev_end = None
             continue
         if runs[-1] and prev_end is not None:
-            gap = text[prev_end:m.start()]
+            gap = text[prev_end:ms]
             gap_words = gap.split()
             joinable = "\n" not in gap and (gap == " " or (
                 gap.startswith(" ") and gap.endswith(" ") and bool(gap_words)
@@ -507,7 +519,7 @@ def _unknown_names(text: str, offset: int, known: list[_Cand], doc_lower: set) -
             if not joinable:
                 runs.append([])
         runs[-1].append(m)
-        prev_end = m.end()
+        prev_end = me
     out = []
     for run in runs:
         row = _name_from_run(text, run, cfg, doc_lower) if run else None
@@ -528,9 +540,9 @@ def _unknown_names(text: str, offset: int, known: list[_Cand], doc_lower: set) -
 def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) -> dict | None:
     """One unknown mention from a run of capitalised words, or None when it is not a name."""
     words = list(run)
-    skip = cfg["not_names"] | cfg["demonyms"]
+    skip = cfg["skip"]
     titled = False
-    if not text[:words[0].start()].strip(" \"“‘'(") and words[0].group().rstrip(".").lower() in doc_lower:
+    if words[0].group().rstrip(".").lower() in doc_lower and not text[:words[0].start()].strip(" \"“‘'("):
         words = words[1:]  # a sentence-initial common word ("Bodies", "Coalition") is not a name
     while words:
         w = words[0].group()
@@ -549,10 +561,9 @@ def _name_from_run(text: str, run: list[re.Match], cfg: dict, doc_lower: set) ->
     if text[e - 1] == "." and not re.search(r"\b[A-Z]\.$", text[s:e]):
         e -= 1
     parts = [w.group().rstrip(".") for w in words]
-    after = text[e:]
-    person_cue = titled or bool(cfg["said_after"].match(after) or cfg["apposition"].match(after))
+    person_cue = titled or bool(cfg["said_after"].match(text, e) or cfg["apposition"].match(text, e))
     if len(words) == 1:
-        if person_cue and not _is_caps(parts[0]) and parts[0] not in cfg["org_heads"] | cfg["place_heads"]:
+        if person_cue and not _is_caps(parts[0]) and parts[0] not in cfg["heads"]:
             subtype = "person"
         elif cfg["locative_re"].search(text[max(0, s - 40):s]) and not _is_caps(parts[0]):
             subtype = "place"
