@@ -408,6 +408,10 @@ class Codebook:
     examples: dict[str, list[str]]
     training_data: list[str]
     aliases: list[str] = field(default_factory=list)
+    # per training file (as named in training_data): its set name and, for gold quotations, the folder
+    # of the articles they come from (those quotations also train the learned combination)
+    training_sets: dict[str, str] = field(default_factory=dict)
+    training_articles: dict[str, str] = field(default_factory=dict)
     main: _Matcher = field(repr=False, default=None)
     modifiers: _Matcher = field(repr=False, default=None)
     anchors: _Matcher = field(repr=False, default=None)
@@ -704,7 +708,7 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
     for lab, texts in examples_raw.items():
         label_ok(lab, ("examples", lab, "__key__"), "examples", (neutral,))
         examples[lab] = chk.strings(texts, ("examples", lab), f"examples.{lab}")
-    training = chk.strings(raw.get("training_data"), ("training_data",), "training_data")
+    training, training_sets, training_articles = _training_entries(chk, raw.get("training_data"))
     ev_cfg = chk.mapping(raw.get("event_reports"), ("event_reports",), "event_reports", {"patterns", "except"})
     events = {key: [chk.pattern(e, ("event_reports", key, i), f"event_reports.{key}")
                     for i, e in enumerate(chk.strings(ev_cfg.get(key), ("event_reports", key), f"event_reports.{key}"))]
@@ -723,13 +727,37 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
                        chk.number(after.get("after_weight", 1.5), ("contrast", "after", "after_weight"), "after_weight")),
         concessive_weight=chk.number(concessive.get("weight", 0.5), ("contrast", "concessive", "weight"), "weight"),
         anchor_scope=anchor_scope, decision=decision, aggregate=aggregate, examples=examples,
-        training_data=training, main=main, modifiers=modifiers, anchors=_Matcher(anchor_src),
+        training_data=training, training_sets=training_sets, training_articles=training_articles, main=main, modifiers=modifiers, anchors=_Matcher(anchor_src),
         pronouns=pronouns if pronoun_words else None, aliases=aliases,
         denial=re.compile("|".join(f"(?:{compile_pattern(c.pattern)})" for c in cues if c.kind == "negator")
                           or r"(?!x)x", re.IGNORECASE),
         event_report=re.compile("|".join(events["patterns"]) or r"(?!x)x", re.IGNORECASE),
         event_span=re.compile("|".join(events["except"]) or r"(?!x)x", re.IGNORECASE),
     )
+
+
+def _training_entries(chk: _Checker, value) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """training_data entries: a file name, or {file, set, articles}; return files, set names, article folders."""
+    if value is None:
+        return [], {}, {}
+    if not isinstance(value, list):
+        value = [value]
+    files, sets, articles = [], {}, {}
+    for i, entry in enumerate(value):
+        p = ("training_data", i)
+        if isinstance(entry, str):
+            entry = {"file": entry}
+        entry = chk.mapping(entry, p, "training_data entry", {"file", "set", "articles"})
+        for key in ("file", "set", "articles"):
+            if key in entry and not isinstance(entry[key], str):
+                chk.fail(p + (key,), f"'training_data' {key} must be text, got {entry[key]!r}")
+        if "file" not in entry:
+            chk.fail(p, "a 'training_data' entry needs a 'file'")
+        files.append(entry["file"])
+        sets[entry["file"]] = entry.get("set") or Path(entry["file"]).stem
+        if entry.get("articles"):
+            articles[entry["file"]] = entry["articles"]
+    return files, sets, articles
 
 
 def codebook_names() -> list[str]:
@@ -1219,7 +1247,8 @@ def _resolve_training(cb: Codebook, name: str) -> Path | None:
 
 
 def training_data(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
-    """Return the labelled texts the model learns from: columns text, stance, group (doc_id or 'examples')."""
+    """Return the labelled texts the model learns from: columns text, stance, group (doc_id or 'examples'),
+    set (the codebook's set name) and source (the file as named in the codebook)."""
     cb = load_codebook(target)
     frames = []
     for name in cb.training_data:
@@ -1232,12 +1261,14 @@ def training_data(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFram
             raise ValueError(f"{path}: training data needs a sentence, quote or text column and a stance column")
         df = df[df["stance"].isin(cb.labels) & (df[text_col].str.strip() != "")]
         frames.append(pd.DataFrame({"text": df[text_col].values, "stance": df["stance"].values,
-                                    "group": df["doc_id"].values if "doc_id" in df.columns else path.stem}))
+                                    "group": df["doc_id"].values if "doc_id" in df.columns else path.stem,
+                                    "set": cb.training_sets.get(name, path.stem), "source": name}))
     ex = [(t, lab) for lab in cb.labels for t in cb.examples.get(lab, [])]
     if ex:
-        frames.append(pd.DataFrame({"text": [t for t, _ in ex], "stance": [lab for _, lab in ex], "group": "examples"}))
+        frames.append(pd.DataFrame({"text": [t for t, _ in ex], "stance": [lab for _, lab in ex], "group": "examples",
+                                    "set": "examples", "source": "examples"}))
     if not frames:
-        return pd.DataFrame(columns=["text", "stance", "group"])
+        return pd.DataFrame(columns=["text", "stance", "group", "set", "source"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -1255,18 +1286,187 @@ def _fit_training(cb: Codebook) -> StanceModel:
     return new_model(cb).fit(data["text"], data["stance"])
 
 
+def _training_stamp(cb: Codebook) -> tuple:
+    files = [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
+    dirs = [p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p]
+    return tuple((str(p), p.stat().st_mtime) for p in files + dirs)
+
+
 @lru_cache(maxsize=8)
-def _fitted(path: str, stamp: tuple) -> StanceModel:
-    return _fit_training(load_codebook(path))
+def _fitted(path: str, stamp: tuple) -> "FittedStance":
+    return fit_stance(load_codebook(path))
+
+
+def fitted_stance(target: str | Path | Codebook = DEFAULT_TARGET) -> "FittedStance":
+    """Return the codebook's fitted model and learned combination (fitted once per process and codebook)."""
+    cb = load_codebook(target)
+    if isinstance(target, Codebook) and not Path(cb.path).is_file():
+        return fit_stance(cb)
+    return _fitted(cb.path, _training_stamp(cb))
 
 
 def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
     """Return the StanceModel trained on the codebook's training data and examples (cached)."""
+    return fitted_stance(target).model
+
+
+# =========================================================================== the learned combination
+
+COMBINATION_FOLDS = 5      # out-of-fold model probabilities for the combination's training units
+COMBINATION_C = 1.0        # inverse regularisation of the combination (chosen by leave_one_set_out)
+COMBINATION_MIN_UNITS = 30  # fewer gold quotations: "combined" falls back to the fixed rule below
+
+
+class StanceCombiner(ClassifierMixin, BaseEstimator):
+    """Logistic regression over a unit's rule features and the n-gram model's class probabilities.
+
+    sklearn-style: ``fit(X, y)`` with X from :func:`combination_features`; ``predict_proba(X)`` in the
+    order of ``classes_``. Features are standardised (mean and scale learned in ``fit``).
+    """
+
+    def __init__(self, C: float = COMBINATION_C, class_weight: str | None = None, max_iter: int = 2000,
+                 random_state: int = 0):
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y) -> "StanceCombiner":
+        """Fit on a feature matrix X and labels y; return self."""
+        X = np.asarray(X, dtype=float)
+        self.mean_ = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
+        self.scale_ = np.where(X.std(axis=0) > 1e-9, X.std(axis=0), 1.0) if len(X) else np.ones(X.shape[1])
+        with threadpool_limits(limits=1):
+            self.clf_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                           random_state=self.random_state).fit((X - self.mean_) / self.scale_,
+                                                                               [str(v) for v in y])
+        self.classes_ = self.clf_.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return class probabilities, shape (n_units, n_classes), columns in ``classes_`` order."""
+        if not hasattr(self, "clf_"):
+            raise ValueError("this StanceCombiner is not fitted yet: call fit(X, y) first")
+        X = np.asarray(X, dtype=float)
+        if not len(X):
+            return np.zeros((0, len(self.classes_)))
+        with threadpool_limits(limits=1):
+            return self.clf_.predict_proba((X - self.mean_) / self.scale_)
+
+    def predict(self, X) -> np.ndarray:
+        """Return the most probable label of each unit."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.array([], dtype=object)
+
+
+@dataclass
+class FittedStance:
+    """A codebook's learned parts: the n-gram model and the combination (None: too few gold quotations)."""
+
+    model: StanceModel
+    combiner: StanceCombiner | None
+    n_units: int = 0
+
+
+def combination_feature_names(cb: Codebook, classes: Sequence[str]) -> list[str]:
+    """Return the names of the combination's features, in column order."""
+    return [f"score_{lab}" for lab in cb.sides] + ["hedged", "reported", "anchored"] + [f"p_{c}" for c in classes]
+
+
+def combination_features(cb: Codebook, rows: pd.DataFrame, proba: np.ndarray) -> np.ndarray:
+    """Return the combination's feature matrix for rule-scored units (score_<side>, hedged, reported,
+    anchored as the rule tagger computed them) and the model's class probabilities for their texts."""
+    cols = [rows[f"score_{lab}"].fillna(0.0).to_numpy(dtype=float) if f"score_{lab}" in rows.columns
+            else np.zeros(len(rows)) for lab in cb.sides]
+    cols += [rows[c].fillna(False).to_numpy(dtype=float) if c in rows.columns else np.zeros(len(rows))
+             for c in ("hedged", "reported", "anchored")]
+    proba = np.asarray(proba, dtype=float).reshape(len(rows), -1)
+    return np.column_stack(cols + [proba[:, j] for j in range(proba.shape[1])]) if len(rows) else \
+        np.zeros((0, len(cols) + proba.shape[1]))
+
+
+def _resolve_dir(cb: Codebook, name: str) -> Path | None:
+    p = Path(name)
+    candidates = [p] if p.is_absolute() else [Path(cb.path).parent / p, Path.cwd() / p, PROJECT_ROOT / p]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def combination_units(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
+    """Return the gold quotations that train the combination, scored by the rules in their articles:
+    set, doc_id, quote, start, end, gold, rule_stance, score_<side>, hedged, reported, anchored (sorted by
+    set, doc_id, start)."""
+    from corelib.parse import parse_corpus  # parse imports nothing from stance; imported here to keep it light
+
     cb = load_codebook(target)
-    stamp = tuple((str(p), p.stat().st_mtime) for p in (_resolve_training(cb, n) for n in cb.training_data) if p)
-    if isinstance(target, Codebook) and not Path(cb.path).is_file():
-        return _fit_training(cb)
-    return _fitted(cb.path, stamp)
+    frames = []
+    for name, folder in sorted(cb.training_articles.items()):
+        path, articles = _resolve_training(cb, name), _resolve_dir(cb, folder)
+        if path is None or articles is None:
+            continue
+        gold = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "quote" not in gold.columns or "stance" not in gold.columns or "doc_id" not in gold.columns:
+            raise ValueError(f"{path}: gold quotations need doc_id, quote and stance columns")
+        gold = gold[gold["stance"].isin(cb.labels) & (gold["quote"].str.strip() != "")]
+        parsed = parse_corpus(articles)
+        located = locate_gold_quotes(parsed, gold[["doc_id", "quote", "stance"]])
+        located = located[located["start"] >= 0].drop_duplicates(["doc_id", "start", "end"]).reset_index(drop=True)
+        if located.empty:
+            continue
+        rows = tag_quotes(parsed, located[["doc_id", "quote", "start", "end"]], cb, method="rules")
+        rows = rows.merge(located[["doc_id", "start", "end", "stance"]].rename(columns={"stance": "gold"}),
+                          on=["doc_id", "start", "end"], how="left", validate="one_to_one")
+        rows.insert(0, "set", cb.training_sets.get(name, Path(name).stem))
+        frames.append(rows)
+    cols = ["set", "doc_id", "quote", "start", "end", "gold", "rule_stance"] + [f"score_{lab}" for lab in cb.sides] + \
+        ["hedged", "reported", "anchored"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)[cols]
+    return out.sort_values(["set", "doc_id", "start", "end"], kind="stable").reset_index(drop=True)
+
+
+def out_of_fold_proba(cb: Codebook, data: pd.DataFrame, units: pd.DataFrame,
+                      n_folds: int = COMBINATION_FOLDS) -> tuple[np.ndarray, list[str]]:
+    """Return model probabilities for each unit from a model that never saw the unit's document
+    (folds of whole documents, keyed by set and doc_id; dealt round-robin in sorted order), and the classes."""
+    classes = sorted(data["stance"].unique())
+    proba = np.zeros((len(units), len(classes)))
+    unit_key = pd.Series(list(zip(units["set"].astype(str), units["doc_id"].astype(str))), dtype=object)
+    data_key = pd.Series(list(zip(data["set"].astype(str), data["group"].astype(str))), dtype=object)
+    groups = sorted(set(unit_key))
+    fold_of = {g: k % max(1, n_folds) for k, g in enumerate(groups)}
+    unit_fold = unit_key.map(fold_of).to_numpy()
+    for f in sorted(set(fold_of.values())):
+        held = {g for g, k in fold_of.items() if k == f}
+        train = data[~data_key.isin(held).to_numpy()]
+        model = new_model(cb).fit(train["text"], train["stance"])
+        idx = np.flatnonzero(unit_fold == f)
+        p = model.predict_proba(units["quote"].iloc[idx].astype(str).tolist())
+        for j, c in enumerate(model.classes_):
+            proba[idx, classes.index(c)] = p[:, j]
+    return proba, classes
+
+
+def fit_stance(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.DataFrame | None = None,
+               units: pd.DataFrame | None = None, exclude_sets: Sequence[str] = (),
+               C: float = COMBINATION_C, n_folds: int = COMBINATION_FOLDS) -> FittedStance:
+    """Return the n-gram model fitted on the training data and the combination fitted on the gold
+    quotations' rule features and out-of-fold model probabilities (sets in exclude_sets left out)."""
+    cb = load_codebook(target)
+    data = training_data(cb) if data is None else data
+    data = data[~data["set"].isin(list(exclude_sets))].reset_index(drop=True)
+    if data["stance"].nunique() < 2:
+        raise ValueError(f"{cb.path}: the codebook has too few labelled examples to train a model")
+    model = new_model(cb).fit(data["text"], data["stance"])
+    units = combination_units(cb) if units is None else units
+    units = units[~units["set"].isin(list(exclude_sets))].reset_index(drop=True)
+    if len(units) < COMBINATION_MIN_UNITS or units["gold"].nunique() < 2:
+        return FittedStance(model, None, len(units))
+    proba, classes = out_of_fold_proba(cb, data, units, n_folds)
+    if classes != list(model.classes_):
+        return FittedStance(model, None, len(units))
+    combiner = StanceCombiner(C=C).fit(combination_features(cb, units, proba), units["gold"])
+    return FittedStance(model, combiner, len(units))
 
 
 # =========================================================================== combining rules and model
@@ -1298,8 +1498,53 @@ def _model_evidence(model: StanceModel, texts: list[str], labels: list[str], off
     return out
 
 
-def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str) -> pd.DataFrame:
-    """Turn a rule-scored table into the rules, model or combined decision (in place on a copy)."""
+def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: FittedStance) -> pd.DataFrame:
+    """combined: the learned combination decides every unit from its rule features and model probabilities."""
+    model, combiner = fitted.model, fitted.combiner
+    proba = model.predict_proba(texts)
+    best = np.argmax(proba, axis=1)
+    m_label = [str(model.classes_[i]) for i in best]
+    df["model_stance"] = m_label
+    df["model_probability"] = [round(float(proba[r, i]), ROUND) for r, i in enumerate(best)]
+    cp = combiner.predict_proba(combination_features(cb, df, proba))
+    c_best = np.argmax(cp, axis=1)
+    rule = df["rule_stance"].tolist()
+    stance, conf, evidence, by = (df["stance"].tolist(), df["confidence"].tolist(), df["evidence"].tolist(),
+                                  df["decided_by"].tolist())
+    scores = {lab: df[f"score_{lab}"].fillna(0.0).to_numpy(dtype=float) for lab in cb.sides}
+    explain = []
+    for i in range(len(df)):
+        lab = str(combiner.classes_[c_best[i]])
+        if rule[i] != cb.neutral:  # a side a cue decided stays (leave_one_set_out: overriding it lost)
+            lab = rule[i]
+        # event_reports: a unit that reports one event gets no side that no cue gave it
+        if lab != rule[i] and lab in cb.sides and scores[lab][i] == 0 and cb.reports_event(texts[i]):
+            lab = rule[i]
+        if lab == rule[i]:
+            by[i] = "rules"
+        else:
+            by[i] = "model" if lab == m_label[i] else "combination"
+            stance[i], conf[i] = lab, round(float(cp[i, c_best[i]]), ROUND)
+            if lab in cb.sides:
+                explain.append(i)
+                evidence[i] = [ev for ev in evidence[i] if ev.get("label") == lab]
+            else:
+                evidence[i] = []
+    if explain:
+        starts = df["start"].to_numpy()
+        terms = _model_evidence(model, [texts[i] for i in explain], [stance[i] for i in explain],
+                                [int(starts[i]) for i in explain])
+        for i, ev in zip(explain, terms):
+            evidence[i] = sorted(evidence[i] + ev, key=lambda d: (d["start"], d["end"]))
+    df["stance"], df["confidence"], df["evidence"], df["decided_by"] = stance, conf, evidence, by
+    df["method"] = "combined"
+    return df
+
+
+def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
+                  fitted: FittedStance | None = None, learned: bool = True) -> pd.DataFrame:
+    """Turn a rule-scored table into the rules, model or combined decision (in place on a copy);
+    combined uses the learned combination when `learned` and one is fitted, else the fixed rule."""
     if method not in METHODS:
         raise ValueError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
     df = df.copy()
@@ -1308,7 +1553,10 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str)
     if method == "rules" or df.empty:
         df["method"] = method
         return df
-    model = fitted_model(cb)
+    fitted = fitted_stance(cb) if fitted is None else fitted
+    if method == "combined" and learned and fitted.combiner is not None:
+        return _apply_learned(cb, df, texts, fitted)
+    model = fitted.model
     # combined: the model reads only the units no cue decided (most of them, but it saves the rest)
     ask = np.ones(len(df), dtype=bool) if method == "model" else (df["stance"] == cb.neutral).to_numpy()
     m_label, m_prob = [""] * len(df), [np.nan] * len(df)
@@ -1351,12 +1599,15 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 # =========================================================================== public taggers
 
 
-def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined") -> pd.DataFrame:
+def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined",
+                  fitted: FittedStance | None = None) -> pd.DataFrame:
     """Return one row per sentence: doc_id, sent_id, start, end, role, sentence, stance, confidence,
     score_<label>, anchored, hedged, reported, evidence (cue words with offsets), evidence_text, method."""
     cb = load_codebook(target)
     df, _ = _rule_sentences(cb, parsed)
-    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method))
+    # sentences keep the fixed combination: the learned one is trained on quotations, and on sentences
+    # it lowered article macro-F1 under leave_one_set_out (README "Stance")
+    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, learned=False))
 
 
 _QUOTE_OUT = ["stance", "confidence", "anchored", "hedged", "reported", "evidence"]
@@ -1382,7 +1633,7 @@ def _locate_quotes(quotes: pd.DataFrame, text_of) -> pd.DataFrame:
 
 
 def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEFAULT_TARGET,
-               method: str = "combined") -> pd.DataFrame:
+               method: str = "combined", fitted: FittedStance | None = None) -> pd.DataFrame:
     """Return the quotation table with stance, confidence, score_<label>, anchored, hedged, reported,
     evidence, evidence_text and method added (a quote is scored on its own words, anchored by its context)."""
     cb = load_codebook(target)
@@ -1425,7 +1676,7 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
     out = q.drop(columns=[c for c in _QUOTE_OUT + [f"score_{lab}" for lab in cb.sides] if c in q.columns])
     for name in ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + _QUOTE_OUT[2:]:
         out[name] = cols.get(name, [])
-    return _finish(_apply_method(cb, out, out["quote"].astype(str).tolist(), method))
+    return _finish(_apply_method(cb, out, out["quote"].astype(str).tolist(), method, fitted))
 
 
 def _net(scores: dict[str, float], label: str) -> float:
@@ -1437,7 +1688,7 @@ def _unit_strength(cb: Codebook, row) -> float:
     """How much one tagged unit (sentence or quote) weighs for its label at aggregate level."""
     if row["stance"] not in cb.sides:
         return 0.0
-    if row.get("decided_by", "rules") == "model":
+    if row.get("decided_by", "rules") in ("model", "combination"):
         return float(row["confidence"])
     scores = {lab: float(row.get(f"score_{lab}", 0.0) or 0.0) for lab in cb.sides}
     return min(_net(scores, row["stance"]), 3.0)
@@ -1585,7 +1836,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         by_cues = 0.0  # weight of the units a cue decided (the model's units add weight, not evidence)
         contrib: list[dict] = []
         for r, pw in zip(srecs, pos_weight):
-            if r.get("decided_by", "rules") == "model":
+            if r.get("decided_by", "rules") in ("model", "combination"):
                 inside = sum(1 for p in range(int(r["start"]), int(r["end"]), 8) if _inside(q_starts, q_ends, p))
                 if inside * 8 > (int(r["end"]) - int(r["start"])) / 2:
                     continue
@@ -1619,7 +1870,7 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
             pw = pos_weight[k] if pos_weight else 1.0
             w = _unit_strength(cb, r) * agg["quote_weight"] * max(pw, 1.0)
             quoted[r["stance"]] += w
-            by_cues += w if r.get("decided_by", "rules") != "model" else 0.0
+            by_cues += w if r.get("decided_by", "rules") == "rules" else 0.0
             n_quotes[r["stance"]] += 1
             who = str(r.get("speaker", "") or "")
             voices[r["stance"]].add(str(r.get("speaker_id", "") or "") or who or f"(quote at {r['start']})")
@@ -1676,13 +1927,13 @@ def extract_quotes(parsed) -> pd.DataFrame:
 
 
 def tag(parsed, level: str = "article", target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined",
-        quotes: pd.DataFrame | None = None) -> pd.DataFrame:
+        quotes: pd.DataFrame | None = None, fitted: FittedStance | None = None) -> pd.DataFrame:
     """Return the stance table at one level (sentence, quote, speaker or article) for a parsed corpus."""
     if level not in LEVELS:
         raise ValueError(f"unknown level '{level}': choose one of {', '.join(LEVELS)}")
     cb = load_codebook(target)
     if level == "sentence":
-        return tag_sentences(parsed, cb, method)
+        return tag_sentences(parsed, cb, method, fitted)
     if quotes is None:
         try:
             quotes = extract_quotes(parsed)
@@ -1690,12 +1941,12 @@ def tag(parsed, level: str = "article", target: str | Path | Codebook = DEFAULT_
             if level != "article":
                 raise
             quotes = None
-    q = tag_quotes(parsed, quotes, cb, method) if quotes is not None else None
+    q = tag_quotes(parsed, quotes, cb, method, fitted) if quotes is not None else None
     if level == "quote":
         return q
     if level == "speaker":
         return tag_speakers(q, cb)
-    return tag_articles(parsed, tag_sentences(parsed, cb, method), q, cb)
+    return tag_articles(parsed, tag_sentences(parsed, cb, method, fitted), q, cb)
 
 
 # =========================================================================== evaluation
@@ -1903,3 +2154,83 @@ def locate_gold_quotes(parsed, gold: pd.DataFrame) -> pd.DataFrame:
         starts.append(i)
         ends.append(i + n if i >= 0 else -1)
     return gold.assign(start=starts, end=ends)
+
+
+# =========================================================================== leave one set out
+
+LOSO_SETS = ("seeds", "heldout", "heldout2", "heldout3")
+
+
+def _gold_articles_path(quotes_path: Path) -> Path:
+    """The article gold beside a quotation gold file: gold_quotes.csv -> gold_articles.csv, quotes.csv -> articles.csv."""
+    return quotes_path.with_name(quotes_path.name.replace("quotes", "articles"))
+
+
+def _set_scores(cb: Codebook, parsed, gold_q: pd.DataFrame, gold_a: pd.DataFrame | None,
+                fitted: FittedStance, methods: Sequence[str]) -> list[dict]:
+    """Macro-F1 (over the labels present in the gold, as the scorer computes it) of each method on one set."""
+    rows = []
+    gold_q = gold_q[gold_q["stance"].isin(cb.labels)]
+    located = locate_gold_quotes(parsed, gold_q[["doc_id", "quote", "stance"]].reset_index(drop=True))
+    found = located[located["start"] >= 0]
+    try:
+        extracted = extract_quotes(parsed)
+    except ValueError:
+        extracted = None
+    for method in methods:
+        tagged = tag_quotes(parsed, found[["doc_id", "quote", "start", "end"]], cb, method, fitted)
+        levels = [("quote_gold_spans", found[["doc_id", "start", "end", "stance"]], tagged)]
+        q = tag_quotes(parsed, extracted, cb, method, fitted) if extracted is not None else None
+        if q is not None:
+            levels.append(("quote_end_to_end", located[["doc_id", "start", "end", "stance"]], q))
+        if gold_a is not None:
+            arts = tag_articles(parsed, tag_sentences(parsed, cb, method, fitted), q, cb)
+            levels.append(("article", gold_a[["doc_id", "stance"]], arts[["doc_id", "stance"]]))
+        for level, gold, pred in levels:
+            g, p = align(gold, pred)
+            labels = [lab for lab in cb.all_labels if lab in set(g)]
+            ev = evaluate(g, p, labels=labels)
+            rows.append({"level": level, "method": method, "macro_f1": ev.macro_f1, "n": ev.n})
+    return rows
+
+
+def leave_one_set_out(target: str | Path | Codebook = DEFAULT_TARGET, sets: Sequence[str] = LOSO_SETS,
+                      extra: dict[str, str | Path] | None = None, methods: Sequence[str] = METHODS,
+                      C: float = COMBINATION_C, n_folds: int = COMBINATION_FOLDS) -> pd.DataFrame:
+    """Return macro-F1 per held-out set, level and method: for each set, the model and the combination
+    are fitted on the other sets (and the written sentences) and tagged on it; `extra` maps names to
+    folders (articles/, gold_quotes.csv, gold_articles.csv) never trained on, tagged with everything fitted.
+    Columns: set, level (quote_gold_spans, quote_end_to_end, article), method, macro_f1, n; a 'mean' set
+    averages the held-out sets."""
+    from corelib.parse import parse_corpus
+
+    cb = load_codebook(target)
+    data, units = training_data(cb), combination_units(cb)
+    rows = []
+    for name, folder in sorted(cb.training_articles.items(), key=lambda kv: str(kv[0])):
+        set_name = cb.training_sets.get(name, Path(name).stem)
+        path, articles = _resolve_training(cb, name), _resolve_dir(cb, folder)
+        if set_name not in sets or path is None or articles is None:
+            continue
+        fitted = fit_stance(cb, data, units, exclude_sets=[set_name], C=C, n_folds=n_folds)
+        gold_q = pd.read_csv(path, dtype=str, keep_default_na=False)
+        a_path = _gold_articles_path(path)
+        gold_a = pd.read_csv(a_path, dtype=str, keep_default_na=False) if a_path.is_file() else None
+        rows += [dict(r, set=set_name) for r in
+                 _set_scores(cb, parse_corpus(articles), gold_q, gold_a, fitted, methods)]
+    df = pd.DataFrame(rows, columns=["level", "method", "macro_f1", "n", "set"])
+    if len(df):
+        mean = df.groupby(["level", "method"], sort=False).agg(macro_f1=("macro_f1", "mean"), n=("n", "sum")).reset_index()
+        df = pd.concat([df, mean.assign(set="mean", macro_f1=mean["macro_f1"].round(ROUND))], ignore_index=True)
+    if extra:
+        fitted = fit_stance(cb, data, units, C=C, n_folds=n_folds)
+        for set_name, folder in extra.items():
+            folder = Path(folder)
+            gold_q = pd.read_csv(folder / "gold_quotes.csv", dtype=str, keep_default_na=False)
+            a_path = folder / "gold_articles.csv"
+            gold_a = pd.read_csv(a_path, dtype=str, keep_default_na=False) if a_path.is_file() else None
+            parsed = parse_corpus(folder / "articles" if (folder / "articles").is_dir() else folder)
+            df = pd.concat([df, pd.DataFrame([dict(r, set=set_name) for r in
+                                              _set_scores(cb, parsed, gold_q, gold_a, fitted, methods)])],
+                           ignore_index=True)
+    return df[["set", "level", "method", "macro_f1", "n"]]
