@@ -51,9 +51,9 @@ from corelib.corpus import iter_documents
 texts = [r.text for r in iter_documents(sys.argv[1]) if r.text is not None]
 base = peak_mb()
 from sklearn.feature_extraction.text import TfidfVectorizer
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 m = TfidfVectorizer().fit_transform(texts)
-print(json.dumps({"seconds": time.perf_counter() - t, "docs": len(texts), "terms": m.shape[1],
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c, "docs": len(texts), "terms": m.shape[1],
                   "peak_mb": peak_mb(), "texts_mb": base, "words": sum(len(x.split()) for x in texts)}))
 """
 
@@ -130,6 +130,7 @@ def measure(n: int, args: argparse.Namespace) -> dict:
         load_parse.append(_child(LOAD_PARSE, str(corpus)))
     res["tfidf"] = min(tfidf, key=lambda r: r["seconds"])
     res["tfidf"]["all_seconds"] = [round(r["seconds"], 3) for r in tfidf]
+    res["tfidf"]["cpu_seconds"] = min(r["cpu_seconds"] for r in tfidf)
     res["load_parse"] = {"load": min(r["load"] for r in load_parse), "parse": min(r["parse"] for r in load_parse),
                          "peak_mb": max(r["peak_mb"] for r in load_parse), "articles": load_parse[0]["articles"],
                          "all_load": [round(r["load"], 3) for r in load_parse],
@@ -161,6 +162,11 @@ def measure(n: int, args: argparse.Namespace) -> dict:
                 ratios[stage] = sec / floor
         ratios["per-article pipeline"] = sum(one["seconds"].get(s, 0.0) for s in PER_ARTICLE) / floor
         ratios["end to end, 1 process"] = one["wall"] / floor
+        # the same in CPU seconds (this process only), which other work on the machine does not inflate
+        cpu_floor = res["tfidf"]["cpu_seconds"]
+        cpu = one.get("cpu_seconds", {})
+        res["cpu_ratios"] = {k: round(v / cpu_floor, 2) for k, v in cpu.items()}
+        res["cpu_ratios"]["per-article pipeline"] = round(sum(cpu.get(s, 0.0) for s in PER_ARTICLE) / cpu_floor, 2)
     res["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
     if "local-1" in runs and "local-2" in runs:
         res["speedup_1_to_2"] = round(runs["local-1"]["wall"] / runs["local-2"]["wall"], 2)
@@ -175,9 +181,11 @@ def report(results: dict) -> str:
     for n, res in results["sizes"].items():
         t = res["tfidf"]
         lines += [f"### {int(n):,} articles ({t['words']:,} words)", "",
-                  f"TF-IDF floor (`TfidfVectorizer().fit_transform`): {t['seconds']:.1f} s, "
+                  f"TF-IDF floor (`TfidfVectorizer().fit_transform`): {t['seconds']:.2f} s "
+                  f"({t.get('cpu_seconds', t['seconds']):.2f} CPU s), "
                   f"peak {t['peak_mb']:.0f} MB (texts in memory: {t['texts_mb']:.0f} MB)", "",
-                  "| stage | seconds (1 process) | ratio to TF-IDF |", "| --- | ---: | ---: |"]
+                  "| stage | seconds (1 process) | ratio to TF-IDF | CPU seconds | CPU ratio |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
         lp = res["load_parse"]
         one = res["runs"].get("local-1", {})
         rows = [("load (whole corpus, with duplicates)", lp["load"]), ("parse (whole corpus in memory)", lp["parse"]),
@@ -185,8 +193,15 @@ def report(results: dict) -> str:
         labels = {"load": "chunk records to a corpus", "write": "write the Parquet partitions"}
         rows += [(f"`corelib run`, 1 process: {labels.get(k, k)}", v)
                  for k, v in one.get("seconds", {}).items() if k != "total"]
+        cpu = one.get("cpu_seconds", {})
+        cpu_of = {f"`corelib run`, 1 process: {labels.get(k, k)}": v for k, v in cpu.items()}
+        rows.append(("per-article pipeline (" + " + ".join(PER_ARTICLE) + ")",
+                     sum(one.get("seconds", {}).get(s, 0.0) for s in PER_ARTICLE)))
+        cpu_of[rows[-1][0]] = sum(cpu.get(s, 0.0) for s in PER_ARTICLE) if cpu else None
         for name, sec in rows:
-            lines.append(f"| {name} | {sec:.1f} | {sec / t['seconds']:.2f} |")
+            c = cpu_of.get(name)
+            cpu_cells = f"{c:.1f} | {c / t['cpu_seconds']:.2f}" if c is not None and t.get("cpu_seconds") else " | "
+            lines.append(f"| {name} | {sec:.1f} | {sec / t['seconds']:.2f} | {cpu_cells} |")
         lines += ["", "| run | wall seconds (best) | all rounds | ratio to TF-IDF | peak MB main | peak MB per worker |",
                   "| --- | ---: | --- | ---: | ---: | ---: |"]
         for name, run in res["runs"].items():

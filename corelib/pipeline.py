@@ -33,6 +33,7 @@ import resource
 import sys
 import time
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -430,12 +431,14 @@ class ChunkTask:
 
 @dataclass
 class ChunkResult:
-    """What a worker reports back: rows per table, seconds per stage, its peak memory, the articles in order."""
+    """What a worker reports back: rows per table, wall and CPU seconds per stage, its peak memory, the articles
+    in order."""
 
     index: int
     n_records: int
     rows: dict
     seconds: dict
+    cpu_seconds: dict
     peak_rss_mb: float
     positions: list  # (position of the record in the chunk, doc_id) of every article
 
@@ -498,17 +501,32 @@ def run_stage(stage: Stage, parsed: Parsed, tables: dict, options: dict) -> tupl
     return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}, bad
 
 
+class _Stopwatch:
+    """Wall-clock and CPU seconds per named step (CPU time is what a busy machine does not inflate)."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
+
+
 def process_chunk(task: ChunkTask) -> ChunkResult:
     """Parse one chunk, run its per-chunk stages and write one partition per table; return a summary."""
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    corpus = corpus_from_records(task.records, Path(task.root), duplicates=False, metadata=task.metadata)
-    if len(corpus.docs):
-        corpus.docs["duplicate_of"] = [task.duplicate_of.get(d, "") for d in corpus.docs["doc_id"]]
-    seconds["load"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    parsed = parse_documents(corpus.docs.to_dict("records"), corpus.rejects)
-    seconds["parse"] = time.perf_counter() - t0
+    clock = _Stopwatch()
+    with clock("load"):
+        corpus = corpus_from_records(task.records, Path(task.root), duplicates=False, metadata=task.metadata)
+        if len(corpus.docs):
+            corpus.docs["duplicate_of"] = [task.duplicate_of.get(d, "") for d in corpus.docs["doc_id"]]
+    with clock("parse"):
+        parsed = parse_documents(corpus.docs.to_dict("records"), corpus.rejects)
     by_name = {s.name: s for s in STAGES}
     tables = _run_parse(parsed, {}, task.options)
     rejects = [parsed.rejects]
@@ -516,23 +534,21 @@ def process_chunk(task: ChunkTask) -> ChunkResult:
         stage = by_name[name]
         if name == "parse" or stage.kind != "chunk":
             continue
-        t0 = time.perf_counter()
-        produced, bad = run_stage(stage, parsed, tables, task.options)
+        with clock(name):
+            produced, bad = run_stage(stage, parsed, tables, task.options)
         tables.update(produced)
         if bad:
             rejects.append(pd.DataFrame(bad, columns=REJECT_COLUMNS))
-        seconds[name] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    tables["rejects"] = pd.concat(rejects, ignore_index=True)
     rows = {}
-    for name, df in tables.items():
-        write_partition(df, task.out, name, task.index)
-        rows[name] = len(df)
-    seconds["write"] = time.perf_counter() - t0
+    with clock("write"):
+        tables["rejects"] = pd.concat(rejects, ignore_index=True)
+        for name, df in tables.items():
+            write_partition(df, task.out, name, task.index)
+            rows[name] = len(df)
     parsed_ids = set(parsed.articles["doc_id"])
     position = {r.doc_id: i for i, r in enumerate(task.records) if r.text is not None}
-    return ChunkResult(index=task.index, n_records=len(task.records), rows=rows, seconds=seconds,
-                       peak_rss_mb=peak_rss_mb(),
+    return ChunkResult(index=task.index, n_records=len(task.records), rows=rows, seconds=clock.wall,
+                       cpu_seconds=clock.cpu, peak_rss_mb=peak_rss_mb(),
                        positions=[(position[d], d) for d in corpus.docs["doc_id"] if d in parsed_ids])
 
 
@@ -671,6 +687,7 @@ class RunSummary:
     chunks: int = 0
     tables: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    cpu_seconds: dict = field(default_factory=dict)  # CPU time of the per-chunk stages, summed over chunks
     peak_rss_mb: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
@@ -778,6 +795,7 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
                                                 "corpus": str(path), **_jsonable(options)})
     started = time.perf_counter()
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     peaks = {"worker": 0.0}
     positions: list[tuple[int, str, int]] = []
     pool = _engine(engine, jobs, scheduler)
@@ -788,6 +806,7 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
             summary.articles += len(res.positions)
             _add(summary.tables, res.rows)
             _add(seconds, res.seconds)
+            _add(cpu, res.cpu_seconds)
             peaks["worker"] = max(peaks["worker"], res.peak_rss_mb)
             positions.extend((res.index * chunk_size + i, d, res.index) for i, d in res.positions)
         _unify_all(out)
@@ -798,6 +817,7 @@ def run(corpus: str | Path, out: str | Path, stages: Iterable[str] | None = None
         pool.close()
     summary.seconds = {"total": round(time.perf_counter() - started, 3),
                        **{k: round(v, 3) for k, v in sorted(seconds.items())}}
+    summary.cpu_seconds = {k: round(v, 3) for k, v in sorted(cpu.items())}
     summary.peak_rss_mb = {"main": peak_rss_mb(), "worker": peaks["worker"] if not isinstance(pool, _InProcess) else 0.0}
     _write_manifest(out, summary)
     return summary

@@ -17,7 +17,7 @@ import math
 import re
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -425,7 +425,7 @@ class Codebook:
         """Does the text report one event (and no count over a span of time)?"""
         return bool(self.event_report.search(text)) and not self.event_span.search(text)
 
-    @property
+    @cached_property
     def sides(self) -> list[str]:
         """The labels that take a position (all labels but the neutral one)."""
         return [lab for lab in self.labels if lab != self.neutral]
@@ -1644,7 +1644,9 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
     if "quote" not in q.columns:
         q["quote"] = [text_of(d)[s:e] if s >= 0 else "" for d, s, e in zip(q["doc_id"], q["start"], q["end"])]
     sents = _sentence_roles(parsed)
-    spans_of = {d: list(zip(g["start"].astype(int), g["end"].astype(int))) for d, g in sents.groupby("doc_id")}
+    spans_of: dict[str, list[tuple[int, int]]] = defaultdict(list)  # sentences are sorted by doc_id, start
+    for d, a, b in zip(sents["doc_id"].tolist(), sents["start"].astype(int).tolist(), sents["end"].astype(int).tolist()):
+        spans_of[d].append((a, b))
     cols: dict[str, list] = defaultdict(list)
     cache: dict[str, _DocMatches] = {}
     has_cue = "cue" in q.columns
