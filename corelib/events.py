@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,6 +73,10 @@ class Vocabulary:
     relative_days: dict
     quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
     relative_re: re.Pattern | None = None
+    casualty_words: re.Pattern = re.compile("")   # (lower case, on _folded text) no match: no casualties
+    people_after: re.Pattern = re.compile("(?!)")  # "arrested 12 suspects": a count right after the trigger
+    people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
+    required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
 
 
 @lru_cache(maxsize=1)
@@ -83,10 +87,12 @@ def vocabulary() -> Vocabulary:
     alt = actors.alternation
     triggers: dict = {}
     generic_types = set()
+    required: set = set()
     for et in raw["event_types"]:
         if et.get("generic"):
             generic_types.add(et["type"])
         req = tuple(actors.phrase_key(r, True) for r in et.get("requires", []))
+        required.update(req)
         for t in et["triggers"]:
             key = actors.phrase_key(str(t), True)
             triggers.setdefault(key[0], []).append((key, et["type"], bool(et.get("generic")), req))
@@ -103,6 +109,11 @@ def vocabulary() -> Vocabulary:
     participles = rf"(?P<kverb>{alt(raw['killed_participles'])})|(?P<wverb>{alt(raw['wounded_participles'])})"
     be = alt(raw.get("passive_be", []))
     word = r"[\w()'’.-]+"
+    # every casualty pattern below contains one of these words: a sentence without any has no casualties
+    casualty_words = [w for key in ("killed_words", "wounded_words", "killed_participles", "wounded_participles",
+                                    "killed_nouns", "wounded_nouns", "toll_words") for w in raw.get(key, [])]
+    casualty_words += ["dead", "wounded", "injured", "hurt", "killed", "casualties", "deaths", "injuries",
+                       "fatalities"]  # the words of left_dead and none
     return Vocabulary(
         triggers=triggers, generic_types=generic_types, numbers=numbers, qty=qty,
         active=re.compile(rf"\b(?:{verbs})\s+{qty}\b", re.I),
@@ -141,6 +152,12 @@ def vocabulary() -> Vocabulary:
                                           for w in raw.get(key, [])} | {"no", "left"}),
         relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
+        casualty_words=re.compile(alt(w.lower() for w in casualty_words)),
+        people_after=re.compile(rf"\s+(?:(?:the|of)\s+)?{qty}\b", re.I),
+        people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
+                                 rf"(?:also\s+)?$", re.I),
+        required_count={key: re.compile(rf"(?<![\w-]){qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
+                        for key in required},
     )
 
 
@@ -182,6 +199,19 @@ def _counted(after: str, v: Vocabulary) -> bool:
     return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
 
 
+# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter (dotted and dotless i, long s,
+# Kelvin sign). Mapped to that letter before lower-casing, a case-sensitive search for lower-case words finds
+# every place where a case-insensitive pattern of those words could match, and is much faster.
+_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+_IGNORECASE_SPECIAL = re.compile("[İıſK]")
+
+
+def _folded(text: str) -> str:
+    if not text.isascii() and _IGNORECASE_SPECIAL.search(text):
+        text = text.translate(_IGNORECASE_FOLD)
+    return text.lower()
+
+
 _CONJUNCTIONS = re.compile(r"(?<![\w-])(?:and|but|while|after|as|when)\b", re.I)
 _AGES_BEFORE = re.compile(r"\b(?:aged|ages|age of)\s+(?:\d+\s*(?:,|and|to|-)\s*)*$", re.I)  # "aged 12 and 14"
 
@@ -192,6 +222,8 @@ def casualties(sentence: str) -> list[Casualty]:
     found: list[Casualty] = []
     # "100 people, including 20 children, were killed": the aside is part of the 100, not a count of its own
     text = v.subset_aside.sub(lambda m: " " * len(m.group()), sentence)
+    if not v.casualty_words.search(_folded(text)):
+        return found
 
     def push(kind: str, value: int, s: int, e: int) -> None:
         if not any(s < c.end and e > c.start and c.kind == kind for c in found):
@@ -528,13 +560,11 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
     """Number of events or objects named right before the trigger or its required noun ("six military bases"),
     or of people kidnapped, arrested or executed ("arrested 12 suspects", "three shepherds were abducted")."""
     if anchor.type in _PEOPLE_COUNTED:
-        m = re.match(rf"\s+(?:(?:the|of)\s+)?{v.qty}\b", sentence[anchor.end:], re.I)
+        m = v.people_after.match(sentence[anchor.end:])
         value = _count_value(m)
         if value is not None and _person_follows(sentence[anchor.end + m.end():], v):
             return value
-        value = _count_value(re.search(
-            rf"(?<![\w-]){v.qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
-            rf"(?:also\s+)?$", sentence[:anchor.start], re.I))
+        value = _count_value(v.people_before.search(sentence[:anchor.start]))
         if value is not None:
             return value
     head = head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head
@@ -544,8 +574,7 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
     if anchor.requires:
         tail = sentence[anchor.end:]
         for key in anchor.requires:
-            pat = re.compile(rf"(?<![\w-]){v.qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
-            value = _count_value(pat.search(tail[:120]))
+            value = _count_value(v.required_count[key].search(tail[:120]))
             if value is not None:
                 return value
     return None

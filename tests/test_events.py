@@ -126,6 +126,18 @@ def test_asides_coordinated_groups_and_ages(sentence, expected):
     assert all(sentence[c.start:c.end] == c.text for c in casualties(sentence))
 
 
+@pytest.mark.parametrize("sentence,expected", [
+    ("Five people were İNJURED and two were KILLED in the blast.", [("wounded", 5), ("killed", 2)]),
+    ("Five people were ınjured.", [("wounded", 5)]),       # dotless i: case-insensitive patterns match it
+    ("Three soldiers were \u212Ailled.", [("killed", 3)]),  # Kelvin sign for K
+    ("Ten militants were ſhot dead.", [("killed", 10)]),   # long s
+    ("“Two police officers were killed,” he said.", [("killed", 2)]),
+])
+def test_casualty_words_are_found_in_any_case(sentence, expected):
+    # casualties() skips sentences without a casualty word; that check must find what the patterns find
+    assert [(c.kind, c.value) for c in casualties(sentence)] == expected
+
+
 def test_numbers_that_are_not_people():
     assert casualties("Two days later, 30 km north of the city, the convoy was attacked.") == []
     assert casualties("They were killing time until the deal was signed.") == []
