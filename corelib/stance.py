@@ -5,8 +5,10 @@ cue patterns per label, negation, contrast, hedge and reported-speech rules, and
 :func:`load_codebook` validates it (errors name the file, the line and the problem) and compiles all
 of its patterns once. The rule tagger scores spans of the article text with those cues; the learned
 :class:`StanceModel` (word and character n-grams, logistic regression) is trained on the seeds' gold
-sentences plus the codebook examples; ``method="combined"`` uses the rules where a cue decides and the
-model otherwise. Every table carries ``doc_id``/``start``/``end`` and an ``evidence`` list of the words
+sentences, the team-written gold quotations and the codebook examples; ``method="combined"`` uses the
+rules where a cue decides and otherwise, for quotations, a learned :class:`StanceCombiner` over rule
+features and out-of-fold model probabilities (:func:`fit_stance`; chosen by :func:`leave_one_set_out`),
+for sentences the model above a fixed probability. Every table carries ``doc_id``/``start``/``end`` and an ``evidence`` list of the words
 (with offsets into ``articles.text``) that decided the label. :func:`evaluate` compares a tagged
 table with a gold table (per-class F1, macro-F1, confusion matrix, Cohen's kappa).
 """
@@ -2122,7 +2124,8 @@ def _rule_labels(cb: Codebook, texts: list[str]) -> tuple[list[str], list[float]
     return labels, confs, scores
 
 
-def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined") -> pd.DataFrame:
+def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARGET, method: str = "combined",
+              fitted: FittedStance | None = None) -> pd.DataFrame:
     """Return stance, confidence and evidence for free-standing texts (offsets into each text)."""
     cb = load_codebook(target)
     texts = _as_texts(list(texts))
@@ -2137,7 +2140,7 @@ def tag_texts(texts: Iterable[str], target: str | Path | Codebook = DEFAULT_TARG
                      "hedged": sc.hedged, "reported": sc.reported, "evidence": sc.evidence})
     df = pd.DataFrame(rows, columns=["doc_id", "start", "end", "text", "stance", "confidence"] +
                       [f"score_{lab}" for lab in cb.sides] + ["anchored", "hedged", "reported", "evidence"])
-    return _finish(_apply_method(cb, df, texts, method))
+    return _finish(_apply_method(cb, df, texts, method, fitted))
 
 
 def locate_gold_quotes(parsed, gold: pd.DataFrame) -> pd.DataFrame:
