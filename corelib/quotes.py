@@ -312,25 +312,28 @@ class _Tok:
 
 def _tokens(masked: str, s: int, e: int, abbrevs: frozenset) -> list[_Tok]:
     out: list[_Tok] = []
+    prev_end = -1
     for m in _TOKEN.finditer(masked, s, e):
-        t = m.group()
         a, b = m.span()
-        if out and a < out[-1].e:
+        if a < prev_end:
             continue  # the full stop of an abbreviation, already in the previous token
-        if t[0] == "§":
+        t = m.group()
+        c = t[0]
+        if c.isalnum() or c == "_":
+            k = "w"
+            if b < e and masked[b] == "." and (len(t) == 1 and t.isupper() or "." in t or t.lower() in abbrevs):
+                b += 1
+                t += "."
+        elif c == "§":
             k = "q"
         elif t == "“":
             k = "o"
         elif t == "”":
             k = "c"
-        elif t[0].isalnum() or t[0] == "_":
-            k = "w"
-            if b < e and masked[b] == "." and (len(t) == 1 and t.isupper() or "." in t or t.lower() in abbrevs):
-                b += 1
-                t += "."
         else:
             k = "p"
         out.append(_Tok(a, b, t, k))
+        prev_end = b
     return out
 
 
