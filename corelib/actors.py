@@ -801,18 +801,18 @@ def _affiliation_rules() -> tuple[_Rule, ...]:
     return tuple(rules)
 
 
-def _find_cue(grams: tuple[set, set], cues: tuple) -> int:
-    """Length of the longest cue present among the token n-grams ``grams`` (lower-cased, as written); 0 when none."""
-    lowered, written = grams
-    for key, fold, length in cues:  # longest first
-        if key in (lowered if fold else written):
-            return length
-    return 0
-
-
 @lru_cache(maxsize=1)
-def _longest_cue() -> int:
-    return max((len(key) for r in _affiliation_rules() for g in r.groups for key, _, _ in g), default=0)
+def _cue_index() -> tuple[dict, dict, int]:
+    """The cues of all rules by their words: (lower-cased words -> [(rule, group, length)], words as written ->
+    [...], the most words a cue has)."""
+    folded: dict = defaultdict(list)
+    written: dict = defaultdict(list)
+    for r, rule in enumerate(_affiliation_rules()):
+        for g, cues in enumerate(rule.groups):
+            for key, fold, length in cues:
+                (folded if fold else written)[key].append((r, g, length))
+    longest = max((len(key) for index in (folded, written) for key in index), default=0)
+    return dict(folded), dict(written), longest
 
 
 def _ngrams(words: list[str], longest: int) -> set:
@@ -832,13 +832,19 @@ def affiliation_of(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         return "other"
     words = [t.text for t in tokenize(text)]
-    longest = _longest_cue()
-    grams = (_ngrams([w.lower() for w in words], longest), _ngrams(words, longest))
+    folded, written, longest = _cue_index()
+    found: dict = {}  # (rule, group) -> length of the longest cue of that group in the text
+    for grams, index in ((_ngrams([w.lower() for w in words], longest), folded), (_ngrams(words, longest), written)):
+        for gram in grams:
+            for r, g, length in index.get(gram, ()):
+                if length > found.get((r, g), 0):
+                    found[(r, g)] = length
+    rules = _affiliation_rules()
     best, best_len = "other", 0
-    for rule in _affiliation_rules():
-        lengths = [_find_cue(grams, g) for g in rule.groups]
+    for r in sorted({r for r, _ in found}):  # the first rule with the longest cue wins
+        lengths = [found.get((r, g), 0) for g in range(len(rules[r].groups))]
         if all(lengths):
             score = max(lengths)
             if score > best_len:
-                best, best_len = rule.affiliation, score
+                best, best_len = rules[r].affiliation, score
     return best
