@@ -174,7 +174,12 @@ def _speaker_key(quotes: pd.DataFrame) -> pd.Series:
 
 def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 100_000) -> dict:
     """Stance per speaker over all their quotations in the corpus, a slice of the speakers at a time
-    (every quotation of a speaker is in the same slice, so the result is that of one call on all)."""
+    (every quotation of a speaker is in the same slice, so the result is that of one call on all).
+
+    The quotations are read once and, when there is more than one slice, spread over one temporary
+    folder per slice, so memory holds one slice and the table is not read again for every slice."""
+    import shutil
+
     import numpy as np
     import pyarrow.parquet as pq
 
@@ -184,19 +189,35 @@ def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 100_000) -> 
     parts = _partitions(out, "stance_quotes")
     total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     passes = max(1, -(-total // rows_per_pass))
-    buckets: dict[Path, np.ndarray] = {}
-    frames = []
-    for b in range(passes):
-        pieces = []
-        for part in parts:
-            df = pd.read_parquet(part)
+    wanted = stance.speaker_columns(target)
+    spill = out / "_speaker_slices"
+    slices: list[list] = [[] for _ in range(passes)]  # per slice: frames (one slice) or spilled files
+    try:
+        for i, part in enumerate(parts):
+            columns = [c for c in wanted if c in pq.read_schema(part).names]
+            df = _decode_json(pd.read_parquet(part, columns=columns), _json_columns(part)) if passes == 1 else \
+                pd.read_parquet(part, columns=columns)
+            if passes == 1:
+                slices[0].append(df)
+                continue
+            bucket = np.array([_bucket(k, passes) for k in _speaker_key(df)], dtype=np.int64)
+            for b in range(passes):
+                piece = df[bucket == b]
+                if len(piece):
+                    path = spill / str(b) / f"{i:05d}.parquet"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    piece.to_parquet(path, index=False)
+                    slices[b].append((path, part))
+        frames = []
+        for pieces in slices:
             if passes > 1:
-                if part not in buckets:
-                    buckets[part] = np.array([_bucket(k, passes) for k in _speaker_key(df)], dtype=np.int64)
-                df = df[buckets[part] == b]
-            pieces.append(_decode_json(df, _json_columns(part)))
-        frames.append(stance.tag_speakers(pd.concat(pieces, ignore_index=True), target))
-    speakers = pd.concat(frames, ignore_index=True).sort_values("speaker_id", kind="stable")
+                pieces = [_decode_json(pd.read_parquet(path), _json_columns(part)) for path, part in pieces]
+            if pieces:
+                frames.append(stance.tag_speakers(pd.concat(pieces, ignore_index=True), target))
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    speakers = pd.concat(frames, ignore_index=True).sort_values("speaker_id", kind="stable") if frames else \
+        stance.tag_speakers(pd.DataFrame(columns=wanted), target)
     write_partition(speakers, out, "stance_speakers", 0)
     return {"stance_speakers": len(speakers)}
 
@@ -406,8 +427,13 @@ def load_parsed(out: str | Path, doc_ids: Iterable[str] | None = None,
     for table, columns in PARSE_TABLES.items():
         pieces = []
         for i in (parts if table in tables else []):
-            df = read_table(out, table, partitions=[i])
-            pieces.append(df if keep is None else df[df["doc_id"].isin(keep)])
+            path = Path(out) / table / f"part-{i:05d}.parquet"
+            if not path.exists():
+                continue
+            df = pd.read_parquet(path)
+            if keep is not None:  # a set look-up per row: Series.isin is slow on Arrow text with many values
+                df = df[[d in keep for d in df["doc_id"].tolist()]]
+            pieces.append(_decode_json(df, _json_columns(path)))  # only the rows kept
         df = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
         frames[table] = sort_table(df) if len(df) else pd.DataFrame(columns=columns)
     return Parsed(rejects=pd.DataFrame(columns=REJECT_COLUMNS), **frames)
@@ -465,7 +491,7 @@ def _subset(parsed: Parsed, tables: dict, doc_ids: list[str]) -> tuple[Parsed, d
     keep = set(doc_ids)
 
     def cut(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["doc_id"].isin(keep)].reset_index(drop=True) if "doc_id" in df.columns else df
+        return df[[d in keep for d in df["doc_id"].tolist()]].reset_index(drop=True) if "doc_id" in df.columns else df
 
     sub = Parsed(articles=cut(parsed.articles), paragraphs=cut(parsed.paragraphs), sentences=cut(parsed.sentences),
                  dates=cut(parsed.dates), rejects=parsed.rejects.iloc[0:0])

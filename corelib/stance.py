@@ -1712,6 +1712,13 @@ def _aggregate(cb: Codebook, totals: dict[str, float], min_total: float) -> tupl
     return top_label, round((top - second) / total * (1.0 - math.exp(-total / 2.0)), ROUND)
 
 
+def speaker_columns(target: str | Path | Codebook = DEFAULT_TARGET) -> list[str]:
+    """Return the columns of a tagged quotation table that ``tag_speakers`` reads."""
+    cb = load_codebook(target)
+    return ["doc_id", "start", "end", "quote", "speaker_id", "speaker", "speaker_role", "speaker_affiliation",
+            "stance", "confidence", "decided_by", "evidence"] + [f"score_{lab}" for lab in cb.sides]
+
+
 def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DEFAULT_TARGET) -> pd.DataFrame:
     """Return one row per speaker (by speaker_id, else speaker) aggregated over all their quotations:
     speaker_id, speaker, speaker_role, speaker_affiliation, n_quotes, n_docs, n_<label>, score_<label>,

@@ -232,3 +232,15 @@ def test_stance_per_speaker_in_slices_equals_one_pass(chunked, tmp_path):
     shutil.copytree(chunked, copy)
     pipeline._stance_speakers(copy, {}, rows_per_pass=50)  # many slices of speakers
     assert _csv(copy, "stance_speakers") == _csv(chunked, "stance_speakers")
+    assert not (copy / "_speaker_slices").exists()  # the spilled slices are cleaned up
+
+
+def test_stance_per_speaker_equals_the_library_on_all_quotations(chunked):
+    from corelib import stance
+    from corelib.tables import flatten
+
+    if not (chunked / "stance_quotes").is_dir():
+        pytest.skip("no stance stage")
+    expected = stance.tag_speakers(pipeline.read_table(chunked, "stance_quotes"))
+    got = pipeline.read_table(chunked, "stance_speakers", decode=False)
+    assert got.to_csv(index=False) == pipeline.sort_table(flatten(expected)).to_csv(index=False)
