@@ -77,6 +77,7 @@ class Vocabulary:
     people_after: re.Pattern = re.compile("(?!)")  # "arrested 12 suspects": a count right after the trigger
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
     required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
+    role_cue_words: int = 0        # the most tokens a source, perpetrator or target cue has
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +115,8 @@ def vocabulary() -> Vocabulary:
                                     "killed_nouns", "wounded_nouns", "toll_words") for w in raw.get(key, [])]
     casualty_words += ["dead", "wounded", "injured", "hurt", "killed", "casualties", "deaths", "injuries",
                        "fatalities"]  # the words of left_dead and none
+    cue_lists = {key: sorted({actors.phrase_key(c, True) for c in raw.get(key, [])}, key=len, reverse=True)
+                 for key in ("perpetrator_cues", "source_cues", "target_cues")}
     return Vocabulary(
         triggers=triggers, generic_types=generic_types, numbers=numbers, qty=qty,
         active=re.compile(rf"\b(?:{verbs})\s+{qty}\b", re.I),
@@ -138,13 +141,12 @@ def vocabulary() -> Vocabulary:
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
         not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
         clause_breaks=re.compile(alt(raw.get("clause_breaks", [])).replace(r"\s+", " ")),
-        perpetrator_cues=sorted({actors.phrase_key(c, True) for c in raw.get("perpetrator_cues", [])},
-                                key=len, reverse=True),
-        source_cues=sorted({actors.phrase_key(c, True) for c in raw.get("source_cues", [])}, key=len, reverse=True),
+        perpetrator_cues=cue_lists["perpetrator_cues"],
+        source_cues=cue_lists["source_cues"],
         source_after=re.compile(rf"\s+(?:(?!(?:was|were|is|are|be|been|being)\b)[\w-]+\s+)?"
                                 rf"(?:{alt(raw.get('source_verbs', []))})\b", re.I),
         self_words=frozenset(w.lower() for w in raw.get("source_self_words", [])),
-        target_cues=sorted({actors.phrase_key(c, True) for c in raw.get("target_cues", [])}, key=len, reverse=True),
+        target_cues=cue_lists["target_cues"],
         generic_perpetrators=re.compile(rf"\b(?:{alt(raw.get('generic_perpetrators', []))})\b", re.I),
         relative_days={str(k).lower(): int(v) for k, v in (raw.get("relative_days") or {}).items()},
         quick=frozenset(set(triggers) | {w.split()[0].lower() for key in ("killed_words", "wounded_words",
@@ -152,6 +154,7 @@ def vocabulary() -> Vocabulary:
                                           for w in raw.get(key, [])} | {"no", "left"}),
         relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
+        role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
         casualty_words=re.compile(alt(w.lower() for w in casualty_words)),
         people_after=re.compile(rf"\s+(?:(?:the|of)\s+)?{qty}\b", re.I),
         people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
@@ -355,7 +358,10 @@ def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabular
         if tail is None:
             break
         pre = pre[:tail.start()]
-    before = actors.tokenize(pre)
+    # the cues are read from the last words only; tokens never cross white space, so tokenizing from the
+    # white space before the last few words gives the same last tokens as tokenizing all of ``pre``
+    parts = pre.rsplit(maxsplit=v.role_cue_words)
+    before = actors.tokenize(pre[len(parts[0]):] if len(parts) > v.role_cue_words else pre)
     k = len(before)
     if actors.ends_with_phrase(before, k, v.source_cues):
         return "source"
