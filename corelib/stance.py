@@ -1317,6 +1317,8 @@ def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
 COMBINATION_FOLDS = 5      # out-of-fold model probabilities for the combination's training units
 COMBINATION_C = 1.0        # inverse regularisation of the combination (chosen by leave_one_set_out)
 COMBINATION_MIN_UNITS = 30  # fewer gold quotations: "combined" falls back to the fixed rule below
+COMBINATION_OVERRIDES_CUES = False  # may the combination change a side a cue decided?
+SENTENCES_LEARNED = False  # sentences (and so articles) use the fixed combination, not the learned one
 
 
 class StanceCombiner(ClassifierMixin, BaseEstimator):
@@ -1517,7 +1519,7 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
     explain = []
     for i in range(len(df)):
         lab = str(combiner.classes_[c_best[i]])
-        if rule[i] != cb.neutral:  # a side a cue decided stays (leave_one_set_out: overriding it lost)
+        if rule[i] != cb.neutral and not COMBINATION_OVERRIDES_CUES:  # a side a cue decided stays
             lab = rule[i]
         # event_reports: a unit that reports one event gets no side that no cue gave it
         if lab != rule[i] and lab in cb.sides and scores[lab][i] == 0 and cb.reports_event(texts[i]):
@@ -1609,7 +1611,7 @@ def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method
     df, _ = _rule_sentences(cb, parsed)
     # sentences keep the fixed combination: the learned one is trained on quotations, and on sentences
     # it lowered article macro-F1 under leave_one_set_out (README "Stance")
-    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, learned=False))
+    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, learned=SENTENCES_LEARNED))
 
 
 _QUOTE_OUT = ["stance", "confidence", "anchored", "hedged", "reported", "evidence"]
@@ -2170,7 +2172,7 @@ def locate_gold_quotes(parsed, gold: pd.DataFrame) -> pd.DataFrame:
 
 # =========================================================================== leave one set out
 
-LOSO_SETS = ("seeds", "heldout", "heldout2", "heldout3")
+LOSO_SETS = ("seeds", "heldout", "heldout2", "heldout3", "heldout4")
 
 
 def _gold_articles_path(quotes_path: Path) -> Path:
