@@ -1123,11 +1123,14 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
                          @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
     else:
         tokenize, (low, high) = vec.build_tokenizer(), vec.ngram_range
+        join = " ".join
         for text in texts:
             tokens = tokenize(preprocess(text))
-            grams = [" ".join(tokens[i:i + n]) for n in range(low, min(high, len(tokens)) + 1)
-                     for i in range(len(tokens) - n + 1)]
-            counts = Counter(vocab[g] for g in grams if g in vocab)
+            grams: list[str] = []
+            for n in range(low, min(high, len(tokens)) + 1):
+                grams.extend(tokens if n == 1 else map(join, zip(*(tokens[k:] for k in range(n)))))
+            counts = Counter(map(vocab.get, grams))
+            counts.pop(None, None)  # n-grams outside the vocabulary
             indices.extend(counts.keys())
             values.extend(counts.values())
             indptr.append(len(indices))
