@@ -15,8 +15,12 @@ table with a gold table (per-class F1, macro-F1, confusion matrix, Cohen's kappa
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
+import os
+import pickle
 import re
+import weakref
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -25,14 +29,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import yaml
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
-import scipy.sparse as sp
-import weakref
 
 DATA = Path(__file__).parent / "data"
 CODEBOOK_DIR = DATA / "codebooks"
@@ -1123,11 +1126,14 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
                          @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
     else:
         tokenize, (low, high) = vec.build_tokenizer(), vec.ngram_range
+        join = " ".join
         for text in texts:
             tokens = tokenize(preprocess(text))
-            grams = [" ".join(tokens[i:i + n]) for n in range(low, min(high, len(tokens)) + 1)
-                     for i in range(len(tokens) - n + 1)]
-            counts = Counter(vocab[g] for g in grams if g in vocab)
+            grams: list[str] = []
+            for n in range(low, min(high, len(tokens)) + 1):
+                grams.extend(tokens if n == 1 else map(join, zip(*(tokens[k:] for k in range(n)))))
+            counts = Counter(map(vocab.get, grams))
+            counts.pop(None, None)  # n-grams outside the vocabulary
             indices.extend(counts.keys())
             values.extend(counts.values())
             indptr.append(len(indices))
@@ -1294,9 +1300,56 @@ def _training_stamp(cb: Codebook) -> tuple:
     return tuple((str(p), p.stat().st_mtime) for p in files + dirs)
 
 
+def cache_dir() -> Path:
+    """Return the folder fitted stance models are kept in between runs ($CORELIB_CACHE, else ~/.cache/corelib)."""
+    return Path(os.environ.get("CORELIB_CACHE") or Path.home() / ".cache" / "corelib")
+
+
+def _fit_key(cb: Codebook) -> str:
+    """A hash of everything a fit depends on: the codebook, its training files and article folders, the
+    library's code and the versions of the numeric packages."""
+    import scipy
+    import sklearn
+
+    h = hashlib.sha256()
+    files = [Path(cb.path)] + [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
+    for d in (p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p):
+        files += sorted(f for f in d.rglob("*") if f.is_file())
+    files += sorted(Path(__file__).parent.glob("*.py"))
+    for f in files:
+        h.update(str(f.name).encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(" ".join((np.__version__, scipy.__version__, sklearn.__version__, pd.__version__)).encode())
+    return h.hexdigest()[:32]
+
+
 @lru_cache(maxsize=8)
 def _fitted(path: str, stamp: tuple) -> "FittedStance":
-    return fit_stance(load_codebook(path))
+    """Fit once per process; a fit of the same inputs is read back from ``cache_dir()`` when one was saved."""
+    cb = load_codebook(path)
+    try:
+        cached = cache_dir() / f"stance-{cb.name}-{_fit_key(cb)}.pkl"
+    except OSError:
+        cached = None
+    if cached is not None and cached.is_file():
+        try:
+            with open(cached, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    fitted = fit_stance(cb)
+    if cached is not None:
+        try:  # a read-only or full disk only costs the next run a fit
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(fitted, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cached)
+            for old in cached.parent.glob(f"stance-{cb.name}-*.pkl"):  # fits of earlier inputs
+                if old != cached:
+                    old.unlink(missing_ok=True)
+        except (OSError, pickle.PicklingError):
+            pass
+    return fitted
 
 
 def fitted_stance(target: str | Path | Codebook = DEFAULT_TARGET) -> "FittedStance":

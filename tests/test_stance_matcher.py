@@ -1,5 +1,6 @@
 """The stance engine's fast paths give exactly what the plain computation gives: the cue matcher against
-trying every pattern at every word, and the model's features against scikit-learn's own transform."""
+trying every pattern at every word, the model's features against scikit-learn's own transform, and a fit
+read back from the disk cache against the fit itself."""
 import re
 
 import numpy as np
@@ -86,3 +87,22 @@ def test_matches_are_cached_per_text_and_codebook():
     other = stance.load_codebook("security_trend")
     assert stance._match_doc(other, text) is not stance._match_doc(cb, text)
 
+
+
+def test_a_fit_is_kept_on_disk_and_read_back_the_same(monkeypatch, tmp_path, parsed_seeds):
+    monkeypatch.setenv("CORELIB_CACHE", str(tmp_path))
+    stance._fitted.cache_clear()
+    try:
+        first = stance.fitted_stance()
+        saved = list(tmp_path.glob("stance-isis_resurgence-*.pkl"))
+        assert len(saved) == 1
+        texts = parsed_seeds.sentences["text"].tolist()[:40]
+        stance._fitted.cache_clear()
+        again = stance.fitted_stance()  # read back, not refitted
+        assert again is not first
+        assert np.array_equal(first.model.predict_proba(texts), again.model.predict_proba(texts))
+        saved[0].write_bytes(b"not a pickle")  # a broken cache file means a new fit, not an error
+        stance._fitted.cache_clear()
+        assert np.array_equal(stance.fitted_stance().model.predict_proba(texts), first.model.predict_proba(texts))
+    finally:
+        stance._fitted.cache_clear()
