@@ -278,12 +278,18 @@ def test_the_model_gives_no_side_to_the_report_of_one_event():
     count = "Gunmen have killed four shepherds in the villages near Tuz Khurmatu since January, police said."
     assert cb.reports_event(event) and cb.reports_event("The blast wounded three soldiers at the checkpoint.")
     assert not cb.reports_event(count) and not cb.reports_event("ISIS is regrouping in the desert.")
-    # the model alone reads (at least one of) these as resurgent; combined, no cue gives them a side
+    # a model that reads killings as resurgent (the shipped one, trained on casualty reports labelled
+    # none, no longer does); combined, no cue gives these reports a side, with or without a combination
     reports = ["Suspected ISIS militants killed at least nine people, most of them farmers, in the desert south of "
                "Raqqa on Friday.", "ISIS jihadists killed 11 soldiers and pro-regime fighters in the Syrian desert on Monday."]
-    assert "resurgent" in set(S.tag_texts(reports, method="model")["stance"])
-    rows = S.tag_texts(reports, method="combined")
-    assert set(rows["stance"]) == {"none"} and set(rows["decided_by"]) == {"rules"}
+    eager = S.StanceModel().fit(["Militants killed ten soldiers in the desert.", "Jihadists killed nine farmers.",
+                                 "The group is defeated.", "Only remnants are left.",
+                                 "The minister met the ambassador.", "Voters went to the polls."],
+                                ["resurgent", "resurgent", "contained", "contained", "none", "none"])
+    assert set(S.tag_texts(reports, method="model", fitted=S.FittedStance(eager, None))["stance"]) == {"resurgent"}
+    for fitted in (S.FittedStance(eager, None), S.FittedStance(eager, S.fitted_stance().combiner)):
+        rows = S.tag_texts(reports, method="combined", fitted=fitted)
+        assert set(rows["stance"]) == {"none"} and set(rows["decided_by"]) == {"rules"}
 
 
 def test_the_group_killing_fighters_is_no_tally_of_its_losses():
