@@ -405,20 +405,21 @@ def _top_per_row(m: sp.spmatrix, top: int) -> tuple[np.ndarray, np.ndarray, np.n
 # --------------------------------------------------------------------------- TF-IDF key terms
 
 def top_terms(parsed: Parsed, by: str | None = None, top: int = 10, fold_aliases: bool = False,
-              drop_duplicates: bool = True) -> pd.DataFrame:
+              drop_duplicates: bool = True, tm: TermMatrix | None = None) -> pd.DataFrame:
     """Return the ``top`` TF-IDF terms of every article, or of every group of articles when ``by`` is given.
 
     Per article: doc_id, rank, term, score (TF-IDF, l2-normalised), count, start, end (first occurrence),
     published, outlet, title. Per group: by, group, rank, term, score (mean TF-IDF over the group's
     articles), count, docs (articles with the term), n_docs, and doc_id/start/end of the first
-    occurrence in the group.
+    occurrence in the group. ``tm``: the document-level ``term_matrix`` of ``parsed`` made with the same
+    ``fold_aliases`` and ``drop_duplicates``, to share one between calls.
     """
     from sklearn.feature_extraction.text import TfidfTransformer
 
     if top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
     tok = Tokenizer(fold_aliases)
-    tm = term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
+    tm = tm if tm is not None else term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
     tfidf = TfidfTransformer().fit_transform(tm.counts).tocsr()
     doc_ids = tm.units["doc_id"].to_numpy()
     if by is None:
@@ -773,10 +774,11 @@ def _keyness(tm: TermMatrix, g: _Groups, target: str, reference: str | None, top
 
 
 def keyness_by_group(parsed: Parsed, by: str, top: int = 20, fold_aliases: bool = False,
-                     drop_duplicates: bool = True) -> pd.DataFrame:
-    """Return the ``top`` key terms of every group of ``by`` against all other articles, group after group."""
+                     drop_duplicates: bool = True, tm: TermMatrix | None = None) -> pd.DataFrame:
+    """Return the ``top`` key terms of every group of ``by`` against all other articles, group after group
+    (``tm`` as in ``top_terms``)."""
     tok = Tokenizer(fold_aliases)
-    tm = term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
+    tm = tm if tm is not None else term_matrix(parsed, "document", tok, drop_duplicates=drop_duplicates)
     g = _groups(parsed, tm, by)
     if len(g.labels) < 2:
         raise ValueError(f"every article has {by} = '{g.labels[0]}': keyness needs at least two groups")

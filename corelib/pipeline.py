@@ -231,8 +231,9 @@ def _run_keywords(sample: Parsed, tables: dict, options: dict) -> dict:
 
     by = options.get("by", "outlet")
     top = int(options.get("keywords_top", 20))
-    return {"group_terms": keywords.top_terms(sample, by=by, top=top),
-            "keyness": keywords.keyness_by_group(sample, by=by, top=top)}
+    tm = keywords.term_matrix(sample, "document", keywords.Tokenizer())  # counted once for both tables
+    return {"group_terms": keywords.top_terms(sample, by=by, top=top, tm=tm),
+            "keyness": keywords.keyness_by_group(sample, by=by, top=top, tm=tm)}
 
 
 def _fit_topics(sample: Parsed, options: dict):

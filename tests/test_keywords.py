@@ -255,6 +255,12 @@ def test_keyness_by_year_and_every_group(small):
     assert every.groupby("target").size().max() <= 4
 
 
+def test_one_term_matrix_shared_by_top_terms_and_keyness_gives_the_same_tables(small):
+    tm = kw.term_matrix(small, "document", kw.Tokenizer())
+    assert kw.keyness_by_group(small, by="outlet", tm=tm).equals(kw.keyness_by_group(small, by="outlet"))
+    assert kw.top_terms(small, by="outlet", tm=tm).equals(kw.top_terms(small, by="outlet"))
+
+
 def test_keyness_errors_are_clear(small):
     one_outlet = parse_documents([{"doc_id": "a", "text": "Attack in Kirkuk.\n\nMore attacks.", "outlet": "X"},
                                   {"doc_id": "b", "text": "Victory in Mosul.\n\nMore news.", "outlet": "X"}])
