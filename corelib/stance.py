@@ -1111,16 +1111,17 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
             indices.extend(words.setdefault(w, len(words)) for w in counts)
             values.extend(counts.values())
             indptr.append(len(indices))
-        cache = _GRAM_CACHE.setdefault(vec, {})
-        if len(cache) > 500_000:
+        cache = _GRAM_CACHE.setdefault(vec, {})  # word -> (n-gram ids, their counts)
+        if len(cache) > 200_000:  # tens of MB at most
             cache.clear()
         w_ptr, w_idx, w_val = [0], [], []
         for word in words:
             grams = cache.get(word)
             if grams is None:
-                grams = cache[word] = Counter(_word_grams(vec, word))
-            w_idx.extend(grams.keys())
-            w_val.extend(grams.values())
+                counts = Counter(_word_grams(vec, word))
+                grams = cache[word] = (tuple(counts.keys()), tuple(counts.values()))
+            w_idx.extend(grams[0])
+            w_val.extend(grams[1])
             w_ptr.append(len(w_idx))
         X = sp.csr_array(_csr(values, indices, indptr, (len(texts), len(words)), vec.dtype)
                          @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
