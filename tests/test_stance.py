@@ -413,6 +413,8 @@ def test_articles_against_seed_gold(parsed_seeds, seed_sentences, gold_quotes):
     arts = S.tag_articles(parsed_seeds, seed_sentences, quotes)
     gold = pd.read_csv(GOLD / "articles.csv", dtype=str, keep_default_na=False)
     assert S.evaluate(gold, arts).macro_f1 == 1.0
+    combined = S.tag_articles(parsed_seeds, S.tag_sentences(parsed_seeds), quotes)
+    assert S.evaluate(gold, combined).macro_f1 == 1.0 and set(combined["method"]) == {"combined"}
     row = arts.set_index("doc_id").loc["001_812abe2d57e416d9"]
     assert row["stance"] == "resurgent" and row["start"] == 0
     assert row["end"] == len(parsed_seeds.text_of("001_812abe2d57e416d9"))
@@ -534,19 +536,27 @@ def test_one_passing_voice_does_not_make_an_article_take_a_side():
             "“We sold two thousand loaves before noon,” said the owner, Yunis Fathi, who fled the city in 2016.\n\n"
             "“Daesh is gone from here. Now we need electricity and work,” said a customer, Omar Salem.\n\n"
             "The charity said it planned to help three more shops in the neighbourhood this year.\n")
-    police = "“The remnants of the group are scattered and weak,” said the city's police chief, Col. Adel Rashid.\n"
+    police = "“The militants are on the run,” said the city's police chief, Col. Adel Rashid.\n"
+    governor = "“Daesh has been defeated in this city,” said the provincial governor, Najm Saleh.\n"
     parsed = parse_documents([{"doc_id": "one", "text": "A Mosul bakery reopens\n\n" + body},
-                              {"doc_id": "two", "text": "A Mosul bakery reopens\n\n" + body + "\n" + police}])
+                              {"doc_id": "two", "text": "A Mosul bakery reopens\n\n" + body + "\n" + police},
+                              {"doc_id": "three", "text": "A Mosul bakery reopens\n\n" + body + "\n" + police + "\n" + governor}])
     said = [("We sold two thousand loaves before noon", "Yunis Fathi"),
             ("Daesh is gone from here. Now we need electricity and work", "Omar Salem"),
-            ("The remnants of the group are scattered and weak", "Adel Rashid")]
+            ("The militants are on the run", "Adel Rashid"),
+            ("Daesh has been defeated in this city", "Najm Saleh")]
+    speakers = {"one": 2, "two": 3, "three": 4}
     quotes = pd.DataFrame([{"doc_id": d, "quote": q, "speaker": who, "speaker_id": who.split()[-1].lower()}
-                           for d in ("one", "two") for q, who in said if d == "two" or who != "Adel Rashid"])
+                           for d, n in speakers.items() for q, who in said[:n]])
     tagged = S.tag_quotes(parsed, quotes, method="rules")
     assert set(tagged.loc[tagged["speaker"] == "Omar Salem", "stance"]) == {"contained"}  # the quotation takes a side
+    assert set(tagged.loc[tagged["speaker"] == "Najm Saleh", "stance"]) == {"contained"}
     arts = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), tagged).set_index("doc_id")
+    # a side needs min_side_voices (3) voices, or single_voice_weight (2.25) from fewer
+    assert S.load_codebook().aggregate["min_side_voices"] == 3
     assert arts.loc["one", "stance"] == "none" and arts.loc["one", "voices_contained"] == 1
-    assert arts.loc["two", "stance"] == "contained" and arts.loc["two", "voices_contained"] == 2
+    assert arts.loc["two", "stance"] == "none" and arts.loc["two", "voices_contained"] == 2
+    assert arts.loc["three", "stance"] == "contained" and arts.loc["three", "voices_contained"] == 3
 
 
 # --------------------------------------------------------------------------- the learned model
