@@ -82,6 +82,7 @@ class _Lexicon:
     asides: frozenset        # word tuples of asides between a speaker and the verb (", however,")
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
+    noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -164,6 +165,7 @@ def _lex() -> _Lexicon:
         asides=frozenset(tuple(str(a).lower().split()) for a in spk["asides"]),
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
+        noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
     )
 
 
@@ -373,6 +375,7 @@ _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "ju
                      "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec."})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
 _PRONOUN_GENDER = {"he": "m", "she": "f"}
+_CONTRACTED = frozenset({"he", "she", "it", "that", "there", "who", "what", "where", "here", "one"})  # "he's said"
 _DASHES = frozenset({"—", "–", "-", "―"})
 _CONTINUING = frozenset({"but", "while", "although", "though", "yet", "whereas"})
 
@@ -445,6 +448,9 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     prev = toks[i - 1].low if i > 0 else ""
     if prev in _DETS:
         return False  # "the report", "a retired general"
+    if (prev[-2:] in ("’s", "'s") and prev[:-2] not in _CONTRACTED) or \
+            (i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds):
+        return False  # "the group's claims", "a think tank"
     if low in lex.aux or low in lex.cues:
         return True
     if low.endswith("ed") and len(low) > 4 and "-" not in low:
@@ -911,6 +917,11 @@ def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
         return (i + 2, "according to", "say", False)
     if not t.t.islower() and not (i == 0 and low in lex.participles):
         return None
+    if i > 0 and toks[i - 1].k == "w" and toks[i - 1].low[-2:] in ("’s", "'s") and \
+            toks[i - 1].low[:-2] not in _CONTRACTED:
+        return None  # after a possessive the word is a noun: "the group's claims", "Baghdad's warning"
+    if i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds:
+        return None  # "a European think tank"
     for words, lemma, cls, obj in lex.cues.get(low, ()):
         n = len(words)
         if tuple(x.low for x in toks[i:i + n]) == words and all(x.k == "w" for x in toks[i:i + n]):
@@ -1702,6 +1713,77 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
     return best
 
 
+_NAME_RUN = r"((?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)(?:[ \t]+(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)){0,5})"
+# "..., who gave his name only as X", "..., identified in court only as X", "..., who asked to be identified as X"
+_GIVEN_NAME = re.compile(r"\s*,\s*(?:who\s+)?(?:(?:gave|gives|give)\s+(?:his|her|their)\s+(?:first\s+|full\s+)?name"
+                         r"|(?:asked|wanted|wished|agreed)\s+to\s+be\s+(?:identified|named|called)"
+                         r"|(?:was\s+|is\s+)?(?:identified|named))"
+                         r"(?:\s+(?:in|to|by)\s+[\w\-]+(?:\s+[\w\-]+)?)?\s+(?:only\s+)?(?:as|by)\s+"
+                         r"(?:(?:his|her|the)\s+(?:kunya|nickname|first\s+name|name)\s+)?" + _NAME_RUN)
+_ANONYMOUS = re.compile(r"anonymity|not\s+authori[sz]ed|(?:declined|asked)\s+not\s+to\s+be|declined\s+to\s+be\s+"
+                        r"(?:named|identified)|without\s+being\s+named|who\s+did\s+not\s+want", re.IGNORECASE)
+
+
+def _person_at(text: str, s: int, e: int, lex: _Lexicon, role: str = "") -> _Mention | None:
+    """The person a name written at ``text[s:e]`` gives (a title read off), or None when it is no name."""
+    phrase = text[s:e]
+    toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
+    if not toks or not _cap(toks[-1].t):
+        return None
+    mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
+    if mm.kind != "person" or not mm.name:
+        words = [t.t for t in toks]
+        if len(words) > 3 or any(w in lex.not_name for w in words):
+            return None
+        mm = _Mention(text=phrase, start=0, end=len(phrase), kind="person", name=phrase.strip())
+    mm = replace(mm, start=s + mm.start, end=s + mm.end, role=mm.role or role)
+    mm.text = phrase
+    return mm
+
+
+def _given_name(text: str, m: _Mention, lex: _Lexicon) -> _Mention | None:
+    """The name an unnamed source goes by when the article gives it right after the description: "an Iraqi
+    woman, who gave her name as Umm Ali", "The defendant, identified in court only as Ziyad K."."""
+    g = _GIVEN_NAME.match(text, m.end, min(len(text), m.end + 200))
+    if g is None:
+        return None
+    return _person_at(text, g.start(1), g.end(1), lex, role=re.sub(r"^(?:the|a|an)\s+", "", m.text, flags=re.I))
+
+
+def _named_in_apposition(text: str, head: str, lo: int, hi: int, lex: _Lexicon, last: bool) -> _Mention | None:
+    """A name set beside a definite role noun between ``lo`` and ``hi``: "The official, Colonel X, told ...",
+    "the commander, Delil Amed, said" (the first such name, or the last with ``last``)."""
+    if not head or not head.isalpha():
+        return None
+    found = None
+    for g in re.finditer(r"\b[Tt]he\s+(?:[\w\-’']+\s+){0,2}?" + re.escape(head) + r"(?:" + _GIVEN_NAME.pattern +
+                         r"|\s*,\s*" + _NAME_RUN + r")\s*,", text[lo:hi]):
+        k = 1 if g.group(1) else 2
+        mm = _person_at(text, lo + g.start(k), lo + g.end(k), lex)
+        if mm is not None and len(mm.name.split()) >= 2:
+            found = mm
+            if not last:
+                break
+    return found
+
+
+def _named_next_paragraph(text: str, m: _Mention, lex: _Lexicon) -> _Mention | None:
+    """The first person named, with a title or a role set off by a comma, in the paragraph after ``m``'s."""
+    nl = text.find("\n", m.end)
+    if nl < 0:
+        return None
+    ps = nl + len(text[nl:]) - len(text[nl:].lstrip())
+    pe = text.find("\n", ps)
+    pe = len(text) if pe < 0 else pe
+    for g in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", text[ps:pe]):
+        mm = _person_at(text, ps + g.start(), ps + g.end(), lex)
+        if mm is None or len(mm.name.split()) < 2:
+            continue
+        if mm.title or text[ps + g.end():ps + g.end() + 1] == ",":
+            return mm
+    return None
+
+
 def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon,
              masked: str = "") -> list[dict]:
     """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows
@@ -1717,6 +1799,10 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
     def antecedent(m: _Mention, pos: int) -> _Mention | None:
         idx = bisect.bisect_left(starts, pos)
         before = [x for x in mentions[max(0, idx - LOOK_BACK):idx] if x is not m]
+        if m.kind in ("description", "nominal", "org") and not m.plural:
+            given = _given_name(text, m, lex)  # "an Iraqi woman, who gave her name as Umm Ali, said"
+            if given is not None:
+                return given
         if m.kind == "pronoun":
             want = "plural" if m.plural else ("org" if m.head == "it" else "person")
             sex = _PRONOUN_GENDER.get(m.head, "")
@@ -1773,6 +1859,10 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             # a titled name the article gave without a reporting verb ("Col. Dana Pierce spoke from ...")
             if not m.definite:
                 return None
+            # "The defendant, identified in court only as Ziyad K., stood ..." then "the defendant told the court"
+            found = _named_in_apposition(text, m.head, max(0, m.start - 3000), m.start, lex, last=True)
+            if found is not None:
+                return found
             found = _last_named_person(text, pos, lex, head=m.head, reach=3000)
             if found is None and m.head in lex.person_nouns and m.head not in lex.title_heads:
                 # "Khalil Qasim, 52, has not returned ..." then "..., the Yazidi farmer told AFP": the person
@@ -1825,6 +1915,21 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                     x.kind == "person" or (x.kind == "org" and any(_cap(w) for w in x.text.split()[1:])))), None)
                 if nxt is not None and nxt.start - m.end <= NAMED_LATER and _described_as(m, nxt, lex):
                     return _final(nxt)
+            # a source the lede leaves unnamed and the story names next: "..., a senior official said." then
+            # "The official, Colonel X, told ..." or, as the first named person of the next paragraph, "Army Col. X,
+            # speaking from Baghdad, said ..." (not when the lede says the source stays anonymous)
+            if m.text.split()[0].lower() in ("a", "an") and m.head in lex.person_nouns and \
+                    not _ANONYMOUS.search(text[m.start:m.end + 250].split(". ")[0]):
+                found = _named_in_apposition(text, m.head, m.end, m.end + NAMED_LATER, lex, last=False)
+                if found is None and not any(x.kind in ("person", "description", "nominal") for x in before):
+                    found = _named_next_paragraph(text, m, lex)
+                    same = None if found is None else next(
+                        (x for x in mentions[idx:idx + LOOK_BACK] if x.kind == "person" and x.start < found.end
+                         and x.end > found.start), None)
+                    if same is not None:  # a source of its own with another role is another person
+                        found = None if same.role and not _described_as(m, same, lex) else _final(same)
+                if found is not None:
+                    return found
         return None
 
     def _final(m: _Mention) -> _Mention:

@@ -579,3 +579,37 @@ def test_speaker_id_links_join_name_variants_only():
     links = quotes.speaker_id_links(["myles-caggins", "myles-b-caggins-iii", "glynn", "a:a-security-source",
                                      "b:a-security-source", "james-f-glynn", "ryan-dillon"])
     assert links == {"myles-caggins": "myles-b-caggins-iii"}
+
+
+# --------------------------------------------------------------------------- session 2: speaker rules
+
+@pytest.mark.parametrize("body,expected", [
+    # a verb form after a possessive or in a compound noun is no reporting verb
+    ("Lena Roth, a researcher at a Berlin think tank, said the cells had grown bolder.",
+     [("the cells had grown bolder", "indirect", "Lena Roth")]),
+    ("“They pick their targets carefully,” Omar Faris, an analyst who follows the group’s claims, told me.",
+     [("They pick their targets carefully", "direct", "Omar Faris")]),
+    # the name an unnamed source goes by, given right after the description
+    ("A Syrian farmer in his sixties, who gave his name as Abu Hamid, said the men came at night.",
+     [("the men came at night", "indirect", "Abu Hamid")]),
+    ("The accused, identified in court only as Karim S., sat in the dock.\n\n"
+     "“I only drove the truck,” the accused told the judge.",
+     [("I only drove the truck", "direct", "Karim S.")]),
+    # a lede source named later by an apposition with the same noun
+    ("Police will close the roads on Friday, a senior official on the security committee said.\n\n"
+     "The official, Colonel Aram Jalal, told reporters that the ban would end at noon.",
+     [("Police will close the roads on Friday", "indirect", "Aram Jalal"),
+      ("the ban would end at noon", "indirect", "Aram Jalal")]),
+    # ... or as the next paragraph's first titled name, who has no other role
+    ("The group can no longer hold ground, a coalition official told reporters on Tuesday.\n\n"
+     "Army Col. Mark Tedder, speaking by video from Baghdad, said patrols would go on.",
+     [("The group can no longer hold ground", "indirect", "Mark Tedder"),
+      ("patrols would go on", "indirect", "Mark Tedder")]),
+    # ... but not when the lede says the source stays anonymous
+    ("The group can no longer hold ground, a coalition official who spoke on condition of anonymity said.\n\n"
+     "Army Col. Mark Tedder, speaking by video from Baghdad, said patrols would go on.",
+     [("The group can no longer hold ground", "indirect", "a coalition official who spoke on condition of anonymity"),
+      ("patrols would go on", "indirect", "Mark Tedder")]),
+])
+def test_speaker_rules_session2(body, expected):
+    assert rows(body) == expected
