@@ -1784,6 +1784,50 @@ def _named_next_paragraph(text: str, m: _Mention, lex: _Lexicon) -> _Mention | N
     return None
 
 
+def _introduced_speaker(text: str, masked: str, qs: int, lex: _Lexicon) -> _Mention | None:
+    """The person the sentence right before an unattributed quotation introduces: "A schoolteacher in Dhiban
+    described the visits. “They come with a notebook.”" (the subject of that sentence, when it is a person or
+    an unnamed person, the sentence holds no quotation and ends just before the opening mark)."""
+    k = qs
+    while k > 0 and masked[k - 1] in "“\"'‘«„`":
+        k -= 1
+    while k > 0 and masked[k - 1] in " \t\n":
+        k -= 1
+    if k <= 0 or masked[k - 1] not in ".:" or "\n\n\n" in text[k:qs]:
+        return None
+    lo = max(0, k - 400)
+    ss = max(masked.rfind("\n", lo, k - 1) + 1, lo,
+             max((mm.end() for mm in re.finditer(r"[.!?][”\"’']?\s+(?=[A-Z])", masked[lo:k - 1])), default=0) + lo)
+    sent = masked[ss:k]
+    if "§" in sent or any(ch in sent for ch in "“”\""):
+        return None
+    toks = _tokens(masked, ss, k, lex.abbrevs)
+    if any((_cue_at(toks, i, lex) or (0, "", "fragment"))[2] != "fragment" and
+           not (i and toks[i - 1].low in _PREPS | _DETS) for i in range(len(toks))):  # not "in detail"
+        return None  # an attribution of its own, read elsewhere ("described the visits" attributes nothing)
+    m = _sentence_subject(text, masked, toks, lex)
+    if m is None or m.kind not in ("person", "description", "nominal") or m.plural or m.head in _PRONOUNS:
+        return None
+    return m
+
+
+def _sentence_subject(text: str, masked: str, toks: list[_Tok], lex: _Lexicon) -> _Mention | None:
+    """The noun phrase that opens a sentence's main clause (after a fronted adverbial), read as a mention."""
+    nt = len(toks)
+    lo_t = 0
+    first_comma = next((i for i in range(nt) if toks[i].t == ","), -1)
+    if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex):
+        lo_t = first_comma + 1
+    hi = lo_t
+    while hi < nt and toks[hi].k == "w" and not _is_verbish(toks, hi, lex) and hi - lo_t < 12:
+        hi += 1
+    if hi == lo_t or hi >= nt or toks[hi].k != "w" and toks[hi].t != "," or not _np_ok(toks[lo_t:hi], lex):
+        return None
+    m = _mention(masked, toks, _NP(lo_t, hi), lex)
+    m.text = text[m.start:m.end] if m.end > m.start else m.text
+    return m
+
+
 def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon,
              masked: str = "") -> list[dict]:
     """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows
@@ -1806,6 +1850,16 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "pronoun":
             want = "plural" if m.plural else ("org" if m.head == "it" else "person")
             sex = _PRONOUN_GENDER.get(m.head, "")
+            if want == "person" and not (before and before[-1].start >= pos - 300 and
+                                         masked.rfind(".", before[-1].end, pos) < 0):
+                # "Umm Yasser, a mother of four, folded laundry as she described ...": a person named earlier in
+                # the pronoun's own sentence, when no source mention stands between them
+                ss = max(masked.rfind("\n", 0, pos) + 1, max((x.end() for x in re.finditer(
+                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, pos - 300):pos])), default=0) + max(0, pos - 300))
+                own = _sentence_subject(text, masked, _tokens(masked, ss, pos, lex.abbrevs), lex)
+                if own is not None and own.kind == "person" and len(own.name.split()) >= 2 and own.end <= pos and \
+                        _gender(own, lex) in ("", sex or "m", sex):
+                    return own
             unknown, persons = None, 0
             for x in reversed(before):
                 r = _final(x)
@@ -1928,6 +1982,8 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                          and x.end > found.start), None)
                     if same is not None:  # a source of its own with another role is another person
                         found = None if same.role and not _described_as(m, same, lex) else _final(same)
+                    elif found is not None and not found.title:
+                        found = None  # a name without a rank or office that says nothing is no source
                 if found is not None:
                     return found
         return None
@@ -1974,7 +2030,15 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if o.mention is not None:
                     nxt = o
                     break
-            if prev is not None and prev.para == r.para:
+            intro = _introduced_speaker(text, masked, r.start, lex)
+            if intro is not None and (prev is None or prev.end < intro.start):
+                m = intro
+                if intro.kind == "person" and len(intro.name.split()) == 1:
+                    m = antecedent(intro, intro.start) or intro  # "Mustafa"; "Salim" -> "Mohannad Salim"
+                r.mention = m  # the next paragraphs of the same quotation, and quotes after it, keep the speaker
+                if r.chain:
+                    by_chain.setdefault(r.chain, r)
+            elif prev is not None and prev.para == r.para:
                 m = prev.mention
             elif nxt is not None:
                 m = nxt.mention
@@ -2053,14 +2117,24 @@ def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:
     return heads
 
 
+@lru_cache(maxsize=1)
+def _outlet_names() -> frozenset:
+    """Every name and alias of the outlets in outlets.yaml (never a speaker's personal name)."""
+    with open(DATA / "outlets.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    return frozenset(a for o in raw["outlets"] for a in [o["name"], *o.get("aliases", [])])
+
+
 def _last_named_person(text: str, pos: int, lex: _Lexicon, head: str = "", reach: int = 600) -> _Mention | None:
     """The last name (two words or more, after any title) before ``pos`` that reads as a person; with
     ``head``, only a person whose title or role has that noun ("the colonel" -> "Col. Dana Pierce")."""
     window_start = max(0, pos - reach)
     window = text[window_start:pos]
     found = None
-    for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", window):
-        phrase = m.group(0)
+    for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}(?:[A-Z][\w’'\-]+|(?:al|el)-[A-Z][\w’'\-]+)\b", window):
+        phrase = re.sub(r"[’']s$", "", m.group(0))  # "Abu Khalil’s courtyard"
+        if phrase in _outlet_names():
+            continue  # "Deir Ezzor – Enab Baladi –": an outlet, not a person
         toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
         if not toks:
             continue

@@ -610,6 +610,20 @@ def test_speaker_id_links_join_name_variants_only():
      "Army Col. Mark Tedder, speaking by video from Baghdad, said patrols would go on.",
      [("The group can no longer hold ground", "indirect", "a coalition official who spoke on condition of anonymity"),
       ("patrols would go on", "indirect", "Mark Tedder")]),
+    # "the 44-year-old" and "the farmer" take the person named just before (an outlet in the dateline is no person)
+    ("HAJIN – Enab Baladi – The pumps in Ali al-Hamdan’s field stopped in May.\n\n"
+     "“Nobody comes at night,” said the 61-year-old farmer.",
+     [("Nobody comes at night", "direct", "Ali al-Hamdan")]),
+    # a sentence that introduces the next quotation without a reporting verb
+    ("A shepherd from the nearby village of Tal Abtah described the visits.\n\n"
+     "“They come after dark and ask who works for the army.”",
+     [("They come after dark and ask who works for the army.", "direct",
+       "A shepherd from the nearby village of Tal Abtah")]),
+    # a pronoun bound by the name that opens its own sentence
+    ("An official said the camp would close.\n\n"
+     "In her tent, Umm Saad, a mother of three, sorted rice as she described her years in the camp.\n\n"
+     "“We want to go home,” she said.",
+     [("the camp would close", "indirect", "An official"), ("We want to go home", "direct", "Umm Saad")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
