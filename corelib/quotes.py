@@ -1679,7 +1679,23 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
         if r is not None:
             r.chain = inside[0].chain
         return
-    add(s, e, "partial" if inside else "indirect", a, mention, mode)
+    # "said the group was “hollowed out” by raids, and that its fighters were on the run": a clause joined after
+    # a closing mark by "and (that)" is a row of its own, as a clause after a verb of its own would be
+    for n, q in enumerate(inside):
+        if q.ce >= e:
+            break
+        j = _JOINED_CLAUSE.match(text, q.ce, e) or \
+            _JOINED_THAT.search(text, q.ce, inside[n + 1].os if n + 1 < len(inside) else e)
+        if j is None or len(re.findall(r"\w+", text[j.end():e])) < 3 or \
+                not ((j.group(1) and j.group(2)) or (not j.group(2) and len(text[q.qs:q.qe].split()) >= MIN_FRAGMENT_WORDS)):
+            continue  # "A “q” and that B" stays one row; ", and that B" or "“four words or more” and B" do not
+        add(s, j.start() if j.re is _JOINED_THAT else q.ce, "partial", a, mention, mode)
+        s = j.end()
+    add(s, e, "partial" if any(s <= q.qs < e for q in inside) else "indirect", a, mention, mode)
+
+
+_JOINED_CLAUSE = re.compile(r"[ \t]*(,)?[ \t]+and[ \t]+(that[ \t]+)?(?=[\w“\"])")
+_JOINED_THAT = re.compile(r"(,)[ \t]+and[ \t]+(that[ \t]+)(?=[\w“\"])")
 
 
 # --------------------------------------------------------------------------- speakers across the article

@@ -624,6 +624,16 @@ def test_speaker_id_links_join_name_variants_only():
      "In her tent, Umm Saad, a mother of three, sorted rice as she described her years in the camp.\n\n"
      "“We want to go home,” she said.",
      [("the camp would close", "indirect", "An official"), ("We want to go home", "direct", "Umm Saad")]),
+    # a clause joined after a partial quotation of four words or more, or by ", and that", is a row of its own
+    ("Rashid said the cells were “weaker than at any time before” and had lost their funding.",
+     [("the cells were “weaker than at any time before”", "partial", "Rashid"),
+      ("had lost their funding", "indirect", "Rashid")]),
+    ("Rashid said the cells had been “broken” by raids, and that families were coming home.",
+     [("the cells had been “broken” by raids", "partial", "Rashid"),
+      ("families were coming home", "indirect", "Rashid")]),
+    # ... but "A “q” and that B" without a comma stays one clause
+    ("Rashid said the cells were “on the run” and that families were coming home.",
+     [("the cells were “on the run” and that families were coming home", "partial", "Rashid")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
