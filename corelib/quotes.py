@@ -688,7 +688,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
             and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
             and not any(t.low in _REL for t in toks[start:k]) \
-            and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK):
+            and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK) \
+            and not (toks[i].low not in lex.participles and _head_before_prep(toks, start, k, lex)):
         return None
     np_ = _NP(start, _time_tail(toks, start, k + 1, lex))
     # a fronted role: "President of KRG, Nechirvan Barzani warned"
@@ -700,6 +701,14 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
                 and (r_lo == lo or toks[r_lo - 1].t == ",") and _one_role(role, lex):
             np_.role_lo, np_.role_hi = r_lo, r_hi + 1
     return np_
+
+
+def _head_before_prep(toks: list[_Tok], start: int, k: int, lex: _Lexicon) -> bool:
+    """The phrase ``toks[start:k + 1]`` is a person or organisation noun with a prepositional phrase after it:
+    "Farmers in at least four villages", "Residents of the old quarter"."""
+    p = next((n for n in range(start + 1, k) if toks[n].low in _PREPS), -1)
+    return p > start and toks[p - 1].k == "w" and (toks[p - 1].low in lex.person_nouns or
+                                                    toks[p - 1].low in lex.org_nouns)
 
 
 def _aside_before(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
@@ -1005,7 +1014,7 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
     # "said about 60 fighters had crossed", "said at least six village heads had been killed"
     if (first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
                   "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") and not approx) or \
-            first in lex.noun_objects or (first in _DETS and k + 1 < hi and toks[k + 1].low in lex.noun_objects):
+            first in lex.noun_objects or (first in _DETS and any(t.low in lex.noun_objects for t in toks[k + 1:min(hi, k + 3)])):
         return False
     if first in lex.openers and first not in ("its", "their", "this", "these", "those"):
         return k + 1 < hi and toks[k + 1].k == "w"

@@ -634,6 +634,15 @@ def test_speaker_id_links_join_name_variants_only():
     # ... but "A “q” and that B" without a comma stays one clause
     ("Rashid said the cells were “on the run” and that families were coming home.",
      [("the cells were “on the run” and that families were coming home", "partial", "Rashid")]),
+    # a plural noun with a prepositional phrase, organisation plurals, and negative modals in the clause
+    ("Shepherds in at least three villages told AFP they had been asked to pay.",
+     [("they had been asked to pay", "indirect", "Shepherds in at least three villages")]),
+    ("Rights groups say many trials last only minutes.",
+     [("many trials last only minutes", "indirect", "Rights groups")]),
+    ("Kurdish officials have warned that the camps cannot be guarded for ever.",
+     [("the camps cannot be guarded for ever", "indirect", "Kurdish officials")]),
+    # an idiom with an object is no reported clause
+    ("Truck drivers on the desert road tell a different story.", []),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
