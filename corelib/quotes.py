@@ -1925,6 +1925,9 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
         if m.kind == "nominal" or (m.kind == "description" and m.definite):
             for x in reversed(before):
                 r = _final(x)
+                if r is not m and r.kind == "org" and x.kind == "org" and x is not r and \
+                        m.head in re.findall(r"[\w\-]+", x.text.lower()):
+                    return r  # "a UN panel of experts" (named later) ... "the experts wrote"
                 if r is m or r.kind not in ("person", "description", "nominal"):
                     continue
                 if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex) or \
@@ -1974,6 +1977,16 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if r.kind == "org" and r is not m and m.head == r.head and len(r.text) > len(m.text):
                     return r
             return None
+        if m.kind == "org" and not m.plural and m.text.split()[0].lower() in ("a", "an") and not before:
+            # the lede's "a United Nations panel of experts has said" named as the subject that opens the next
+            # paragraph: "The Analytical Support and Sanctions Monitoring Team, which ..., estimated that ..."
+            nxt = next((x for x in mentions[idx:idx + LOOK_BACK] if x.start > m.end and "\n" in text[m.end:x.start]),
+                       None)
+            if nxt is not None and nxt.kind == "org" and nxt.definite and \
+                    sum(_cap(w) for w in nxt.text.split()[1:]) >= 2 and \
+                    len(re.findall(r"\n\s*", text[m.end:nxt.start])) == 1 and \
+                    text[text.rfind("\n", m.end, nxt.start) + 1:nxt.start].strip() == "":
+                return _final(nxt)
         if m.kind == "description" and not m.plural:
             caps = {w for w in re.findall(r"[A-Z][\w\-]+", m.text)} - {"The", "A", "An"}
             if len(caps) >= 2:

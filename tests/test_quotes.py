@@ -643,6 +643,14 @@ def test_speaker_id_links_join_name_variants_only():
      [("the camps cannot be guarded for ever", "indirect", "Kurdish officials")]),
     # an idiom with an object is no reported clause
     ("Truck drivers on the desert road tell a different story.", []),
+    # an organisation the lede leaves unnamed, named as the subject that opens the next paragraph
+    ("Attacks fell by half, an international panel of analysts has said in a new review.\n\n"
+     "The Levant Conflict Monitoring Group, which reports to the council, estimated that 900 fighters remain.\n\n"
+     "In Syria, the analysts wrote, the cells are smaller. The document said that funding had dried up.",
+     [("Attacks fell by half", "indirect", "The Levant Conflict Monitoring Group"),
+      ("900 fighters remain", "indirect", "The Levant Conflict Monitoring Group"),
+      ("the cells are smaller", "indirect", "The Levant Conflict Monitoring Group"),
+      ("funding had dried up", "indirect", "The Levant Conflict Monitoring Group")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
