@@ -1029,6 +1029,9 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
             subject = toks[k:m]
             return len(subject) <= 5 and not any(x.low in _PREPS or x.low in _REL or x.low in ("that", "whether", "if")
                                                  for x in subject)
+        if cls == "say" and m - k <= 4 and t.k == "w" and t.t.islower() and t.low.endswith("ed") and \
+                _is_verbish(toks, m, lex) and not any(x.low in _PREPS or x.low in _REL for x in toks[k:m]):
+            return True  # "saying local police lacked the vehicles": a short subject and a past-tense verb
         if cls != "say" and t.k == "w" and (t.low in _PREPS or t.low in _REL):
             return False
     if cls == "say":

@@ -651,6 +651,9 @@ def test_speaker_id_links_join_name_variants_only():
       ("900 fighters remain", "indirect", "The Levant Conflict Monitoring Group"),
       ("the cells are smaller", "indirect", "The Levant Conflict Monitoring Group"),
       ("funding had dried up", "indirect", "The Levant Conflict Monitoring Group")]),
+    # a participle clause whose subject has an adjunct-like first word and a past-tense verb
+    ("Mayor Salim Jabr urged Baghdad to send more troops, saying local police lacked armoured vehicles.",
+     [("local police lacked armoured vehicles", "indirect", "Salim Jabr")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
