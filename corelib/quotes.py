@@ -1124,7 +1124,9 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 place(att, np_, j, cls, obj)
         elif toks[i].low in lex.participles and (prev is None or prev.t in (",", "—", "–") or prev.low in (
                 "instead", "also", "while", "before", "after", "by") or (prev.k == "w" and prev.low in
-                                                                           lex.statement_nouns)):
+                                                                           lex.statement_nouns) or
+                                                 (after_speech(prev) and j < n and toks[j].low == "that")):
+            # ("“...,” adding that ...": the comma sits inside the closing mark)
             att.mode, att.speaker_mode = "part", "unit"
             att.zone = i - 1 if prev is not None and prev.k == "p" else i
             if prev is not None and prev.low in ("instead", "also", "while", "before", "after", "by"):

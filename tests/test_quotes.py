@@ -654,6 +654,11 @@ def test_speaker_id_links_join_name_variants_only():
     # a participle clause whose subject has an adjunct-like first word and a past-tense verb
     ("Mayor Salim Jabr urged Baghdad to send more troops, saying local police lacked armoured vehicles.",
      [("local police lacked armoured vehicles", "indirect", "Salim Jabr")]),
+    # "“...,” adding that ...": the participle after a closing mark reports a clause of the same speaker
+    ("Lt. Col. Aras Nuri told reporters that the cells \"can no longer reach the city centre,\" adding that "
+     "patrols would continue.",
+     [('the cells "can no longer reach the city centre,"', "partial", "Aras Nuri"),
+      ("patrols would continue", "indirect", "Aras Nuri")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
