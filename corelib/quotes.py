@@ -1841,6 +1841,25 @@ def _introduced_speaker(text: str, masked: str, qs: int, lex: _Lexicon) -> _Ment
     return m
 
 
+def _person_subject(text: str, masked: str, toks: list[_Tok], lex: _Lexicon) -> _Mention | None:
+    """The person named as the subject of a sentence, read over fronted pieces set off by commas ("In the village
+    of Kocho, south of the mountain, Dakhil Hassan, 63, has rebuilt ..."), or None."""
+    lo = 0
+    for hi in [n for n, t in enumerate(toks) if t.t == ","] + [len(toks)]:
+        verb = next((n for n in range(lo, hi) if _is_verbish(toks, n, lex)), hi)
+        part = toks[lo:verb]
+        if part and all(t.k == "w" for t in part) and _cap(part[0].t) and part[0].low not in _PREPS | lex.adverbial \
+                and not any(t.low in _PREPS for t in part):
+            m = _mention(masked, toks, _NP(lo, verb), lex)
+            if m.kind == "person" and m.name:
+                m.text = text[m.start:m.end]
+                return m
+        if verb < hi:
+            return None
+        lo = hi + 1
+    return None
+
+
 def _sentence_subject(text: str, masked: str, toks: list[_Tok], lex: _Lexicon) -> _Mention | None:
     """The noun phrase that opens a sentence's main clause (after a fronted adverbial), read as a mention."""
     nt = len(toks)
@@ -1886,10 +1905,24 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 # the pronoun's own sentence, when no source mention stands between them
                 ss = max(masked.rfind("\n", 0, pos) + 1, max((x.end() for x in re.finditer(
                     r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, pos - 300):pos])), default=0) + max(0, pos - 300))
-                own = _sentence_subject(text, masked, _tokens(masked, ss, pos, lex.abbrevs), lex)
+                own = _person_subject(text, masked, _tokens(masked, ss, pos, lex.abbrevs), lex)
                 if own is not None and own.kind == "person" and len(own.name.split()) >= 2 and own.end <= pos and \
                         _gender(own, lex) in ("", sex or "m", sex):
                     return own
+                # "Dakhil Hassan, 63, has rebuilt two rooms ..." then "“...,” he said": the person who opens the
+                # sentence before, when no source mention stands in or after it
+                k = ss - 1
+                while k > 0 and masked[k - 1].isspace():
+                    k -= 1
+                ps = max(masked.rfind("\n", 0, k) + 1, max((x.end() for x in re.finditer(
+                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, k - 400):k])), default=0) + max(0, k - 400))
+                if 0 <= ps < k and not (before and before[-1].end > ps):
+                    prev_subj = _person_subject(text, masked, _tokens(masked, ps, k, lex.abbrevs), lex)
+                    if prev_subj is not None and prev_subj.kind == "person" and len(prev_subj.name.split()) == 1:
+                        prev_subj = antecedent(prev_subj, prev_subj.start)  # "Murad planted ..." -> Khalida Murad
+                    if prev_subj is not None and prev_subj.kind == "person" and len(prev_subj.name.split()) >= 2 \
+                            and _gender(prev_subj, lex) in ("", sex or "m", sex):
+                        return prev_subj
             unknown, persons = None, 0
             for x in reversed(before):
                 r = _final(x)

@@ -659,6 +659,11 @@ def test_speaker_id_links_join_name_variants_only():
      "patrols would continue.",
      [('the cells "can no longer reach the city centre,"', "partial", "Aras Nuri"),
       ("patrols would continue", "indirect", "Aras Nuri")]),
+    # "he" after a paragraph that opens (past fronted place phrases) with a named person, no source between
+    ("A council member, Faisal Omar, said the clinic was full.\n\n"
+     "In the village of Kocho, south of the mountain, Dakhil Murad, 63, has rebuilt two rooms of his home.\n\n"
+     "“Nobody comes at night any more,” he said.",
+     [("the clinic was full", "indirect", "Faisal Omar"), ("Nobody comes at night any more", "direct", "Dakhil Murad")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
