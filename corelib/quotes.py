@@ -1961,6 +1961,11 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 full_names[m.name] = _full_name(text, m.name, lex)
             return full_names[m.name]
         if m.kind == "nominal" or (m.kind == "description" and m.definite):
+            if m.text.lower().startswith("the same "):  # "The same official said": the last source of a person
+                for x in reversed(before):
+                    r = _final(x)
+                    if id(x) in quoted and r.kind in ("person", "description", "nominal") and not r.plural:
+                        return r
             for x in reversed(before):
                 r = _final(x)
                 if r is not m and r.kind == "org" and x.kind == "org" and x is not r and \

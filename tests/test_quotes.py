@@ -664,6 +664,11 @@ def test_speaker_id_links_join_name_variants_only():
      "In the village of Kocho, south of the mountain, Dakhil Murad, 63, has rebuilt two rooms of his home.\n\n"
      "“Nobody comes at night any more,” he said.",
      [("the clinic was full", "indirect", "Faisal Omar"), ("Nobody comes at night any more", "direct", "Dakhil Murad")]),
+    # "the same official" is the last source, whatever noun it was given
+    ("A police source in Ramadi, who spoke on condition of anonymity, said cells were taxing trucks.\n\n"
+     "The same official said the money went west.",
+     [("cells were taxing trucks", "indirect", "A police source in Ramadi"),
+      ("the money went west", "indirect", "A police source in Ramadi")]),
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
