@@ -61,6 +61,7 @@ def _boilerplate() -> dict:
         "exact": {s.strip().lower() for s in raw["trailing"]["exact"]},
         "trailing": [re.compile(p) for p in raw["trailing"]["patterns"]],
         "byline": [re.compile(p) for p in raw["byline"]["patterns"]],
+        "title_labels": frozenset(str(w).lower() for w in raw.get("title_labels", ())),
     }
 
 
@@ -378,6 +379,7 @@ _DATELINE = re.compile(
     rf"""^(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})
         (?:,[ ]?(?P<pdate>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})
            |,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}})
+            (?:,[ ]?{_MONTH_RE}[ ]+[0-3]?\d(?=[ ]*[(–—-]))?
            |[ ]\((?P<pregion>[A-Z][\w'’.]*(?:[ ][A-Z][\w'’.]*)?)\)(?=[ ]*\())?
         [ ]*(?:(?:{_DASH}[ ]*)?\((?P<credit>[^()\n]{{1,40}})\))?
         [ ]*(?:{_DASH}+|//)[ ]*
@@ -385,8 +387,10 @@ _DATELINE = re.compile(
     re.VERBOSE,
 )
 _DATELINE_DASHED_CREDIT = re.compile(
-    rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}})[ ]*{_DASH}[ ]*")
+    rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}}|[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{1,3}})"
+    rf"[ ]*{_DASH}[ ]*")
 _DATELINE_SLASH_CREDIT = re.compile(r"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){0,3})[ ]*/[ ]+")
+_DATELINE_BARE = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2})$")  # "ANKARA" on its own line
 _DATELINE_COLON = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2}):[ ]+(?=[A-Z“\"‘])")
 
 
@@ -420,6 +424,8 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
     ``colon`` also accepts the all-caps ``RAMADI:`` form, which headlines (``ISIS: ...``) share.
     """
     m = _DATELINE_DASHED_CREDIT.match(par)
+    if m and not m["credit"].isupper() and not _outlets()[2].match(m["credit"]):
+        m = None  # a credit of several words must be an outlet in outlets.yaml: "Deir Ezzor – Enab Baladi –"
     if m and not any(w.lower() in _stop_words() for w in m["place"].split()):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_SLASH_CREDIT.match(par)
@@ -476,6 +482,8 @@ def _looks_like_title(par: str, n_pars: int) -> bool:
         return False
     if match_dateline(par, colon=False):
         return False
+    if len(words) <= 16 and words[0].rstrip(":").lower() in _boilerplate()["title_labels"] and words[0].endswith(":"):
+        return True  # "Opinion: ..." is a headline even when it ends in a full stop
     return not _SENT_END.search(par) or par.rstrip().endswith("?")
 
 
@@ -543,6 +551,10 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
     dateline, dl_index = None, None
     for j in range(i, min(i + 3, len(pars))):
         dl = match_dateline(text[pars[j][0]:pars[j][1]])
+        if dl is None and j == i and i > 0 and j + 1 < len(pars):
+            bare = _DATELINE_BARE.match(text[pars[j][0]:pars[j][1]])  # the place alone on the line under the title
+            if bare and len(bare["place"]) > 2 and not any(w.lower() in _stop_words() for w in bare["place"].split()):
+                dl = Dateline(_proper(bare["place"]), "", "", "", bare.end())
         if dl:
             dateline, dl_index = dl, j
             break

@@ -82,6 +82,7 @@ class _Lexicon:
     asides: frozenset        # word tuples of asides between a speaker and the verb (", however,")
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
+    noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -164,6 +165,7 @@ def _lex() -> _Lexicon:
         asides=frozenset(tuple(str(a).lower().split()) for a in spk["asides"]),
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
+        noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
     )
 
 
@@ -373,6 +375,7 @@ _MONTHS = frozenset({"january", "february", "march", "april", "may", "june", "ju
                      "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec."})
 _PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
 _PRONOUN_GENDER = {"he": "m", "she": "f"}
+_CONTRACTED = frozenset({"he", "she", "it", "that", "there", "who", "what", "where", "here", "one"})  # "he's said"
 _DASHES = frozenset({"—", "–", "-", "―"})
 _CONTINUING = frozenset({"but", "while", "although", "though", "yet", "whereas"})
 
@@ -445,6 +448,9 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     prev = toks[i - 1].low if i > 0 else ""
     if prev in _DETS:
         return False  # "the report", "a retired general"
+    if (prev[-2:] in ("’s", "'s") and prev[:-2] not in _CONTRACTED) or \
+            (i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds):
+        return False  # "the group's claims", "a think tank"
     if low in lex.aux or low in lex.cues:
         return True
     if low.endswith("ed") and len(low) > 4 and "-" not in low:
@@ -682,7 +688,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
             and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
             and not any(t.low in _REL for t in toks[start:k]) \
-            and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK):
+            and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK) \
+            and not (toks[i].low not in lex.participles and _head_before_prep(toks, start, k, lex)):
         return None
     np_ = _NP(start, _time_tail(toks, start, k + 1, lex))
     # a fronted role: "President of KRG, Nechirvan Barzani warned"
@@ -694,6 +701,14 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
                 and (r_lo == lo or toks[r_lo - 1].t == ",") and _one_role(role, lex):
             np_.role_lo, np_.role_hi = r_lo, r_hi + 1
     return np_
+
+
+def _head_before_prep(toks: list[_Tok], start: int, k: int, lex: _Lexicon) -> bool:
+    """The phrase ``toks[start:k + 1]`` is a person or organisation noun with a prepositional phrase after it:
+    "Farmers in at least four villages", "Residents of the old quarter"."""
+    p = next((n for n in range(start + 1, k) if toks[n].low in _PREPS), -1)
+    return p > start and toks[p - 1].k == "w" and (toks[p - 1].low in lex.person_nouns or
+                                                    toks[p - 1].low in lex.org_nouns)
 
 
 def _aside_before(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
@@ -911,6 +926,11 @@ def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
         return (i + 2, "according to", "say", False)
     if not t.t.islower() and not (i == 0 and low in lex.participles):
         return None
+    if i > 0 and toks[i - 1].k == "w" and toks[i - 1].low[-2:] in ("’s", "'s") and \
+            toks[i - 1].low[:-2] not in _CONTRACTED:
+        return None  # after a possessive the word is a noun: "the group's claims", "Baghdad's warning"
+    if i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds:
+        return None  # "a European think tank"
     for words, lemma, cls, obj in lex.cues.get(low, ()):
         n = len(words)
         if tuple(x.low for x in toks[i:i + n]) == words and all(x.k == "w" for x in toks[i:i + n]):
@@ -994,7 +1014,7 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
     # "said about 60 fighters had crossed", "said at least six village heads had been killed"
     if (first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
                   "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") and not approx) or \
-            first in lex.noun_objects or (first in _DETS and k + 1 < hi and toks[k + 1].low in lex.noun_objects):
+            first in lex.noun_objects or (first in _DETS and any(t.low in lex.noun_objects for t in toks[k + 1:min(hi, k + 3)])):
         return False
     if first in lex.openers and first not in ("its", "their", "this", "these", "those"):
         return k + 1 < hi and toks[k + 1].k == "w"
@@ -1009,6 +1029,9 @@ def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> 
             subject = toks[k:m]
             return len(subject) <= 5 and not any(x.low in _PREPS or x.low in _REL or x.low in ("that", "whether", "if")
                                                  for x in subject)
+        if cls == "say" and m - k <= 4 and t.k == "w" and t.t.islower() and t.low.endswith("ed") and \
+                _is_verbish(toks, m, lex) and not any(x.low in _PREPS or x.low in _REL for x in toks[k:m]):
+            return True  # "saying local police lacked the vehicles": a short subject and a past-tense verb
         if cls != "say" and t.k == "w" and (t.low in _PREPS or t.low in _REL):
             return False
     if cls == "say":
@@ -1101,7 +1124,9 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
                 place(att, np_, j, cls, obj)
         elif toks[i].low in lex.participles and (prev is None or prev.t in (",", "—", "–") or prev.low in (
                 "instead", "also", "while", "before", "after", "by") or (prev.k == "w" and prev.low in
-                                                                           lex.statement_nouns)):
+                                                                           lex.statement_nouns) or
+                                                 (after_speech(prev) and j < n and toks[j].low == "that")):
+            # ("“...,” adding that ...": the comma sits inside the closing mark)
             att.mode, att.speaker_mode = "part", "unit"
             att.zone = i - 1 if prev is not None and prev.k == "p" else i
             if prev is not None and prev.low in ("instead", "also", "while", "before", "after", "by"):
@@ -1668,7 +1693,23 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
         if r is not None:
             r.chain = inside[0].chain
         return
-    add(s, e, "partial" if inside else "indirect", a, mention, mode)
+    # "said the group was “hollowed out” by raids, and that its fighters were on the run": a clause joined after
+    # a closing mark by "and (that)" is a row of its own, as a clause after a verb of its own would be
+    for n, q in enumerate(inside):
+        if q.ce >= e:
+            break
+        j = _JOINED_CLAUSE.match(text, q.ce, e) or \
+            _JOINED_THAT.search(text, q.ce, inside[n + 1].os if n + 1 < len(inside) else e)
+        if j is None or len(re.findall(r"\w+", text[j.end():e])) < 3 or \
+                not ((j.group(1) and j.group(2)) or (not j.group(2) and len(text[q.qs:q.qe].split()) >= MIN_FRAGMENT_WORDS)):
+            continue  # "A “q” and that B" stays one row; ", and that B" or "“four words or more” and B" do not
+        add(s, j.start() if j.re is _JOINED_THAT else q.ce, "partial", a, mention, mode)
+        s = j.end()
+    add(s, e, "partial" if any(s <= q.qs < e for q in inside) else "indirect", a, mention, mode)
+
+
+_JOINED_CLAUSE = re.compile(r"[ \t]*(,)?[ \t]+and[ \t]+(that[ \t]+)?(?=[\w“\"])")
+_JOINED_THAT = re.compile(r"(,)[ \t]+and[ \t]+(that[ \t]+)(?=[\w“\"])")
 
 
 # --------------------------------------------------------------------------- speakers across the article
@@ -1702,6 +1743,140 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
     return best
 
 
+_NAME_RUN = r"((?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)(?:[ \t]+(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)){0,5})"
+# "..., who gave his name only as X", "..., identified in court only as X", "..., who asked to be identified as X"
+_GIVEN_NAME = re.compile(r"\s*,\s*(?:who\s+)?(?:(?:gave|gives|give)\s+(?:his|her|their)\s+(?:first\s+|full\s+)?name"
+                         r"|(?:asked|wanted|wished|agreed)\s+to\s+be\s+(?:identified|named|called)"
+                         r"|(?:was\s+|is\s+)?(?:identified|named))"
+                         r"(?:\s+(?:in|to|by)\s+[\w\-]+(?:\s+[\w\-]+)?)?\s+(?:only\s+)?(?:as|by)\s+"
+                         r"(?:(?:his|her|the)\s+(?:kunya|nickname|first\s+name|name)\s+)?" + _NAME_RUN)
+_ANONYMOUS = re.compile(r"anonymity|not\s+authori[sz]ed|(?:declined|asked)\s+not\s+to\s+be|declined\s+to\s+be\s+"
+                        r"(?:named|identified)|without\s+being\s+named|who\s+did\s+not\s+want", re.IGNORECASE)
+
+
+def _person_at(text: str, s: int, e: int, lex: _Lexicon, role: str = "") -> _Mention | None:
+    """The person a name written at ``text[s:e]`` gives (a title read off), or None when it is no name."""
+    phrase = text[s:e]
+    toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
+    if not toks or not _cap(toks[-1].t):
+        return None
+    mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
+    if mm.kind != "person" or not mm.name:
+        words = [t.t for t in toks]
+        if len(words) > 3 or any(w in lex.not_name for w in words):
+            return None
+        mm = _Mention(text=phrase, start=0, end=len(phrase), kind="person", name=phrase.strip())
+    mm = replace(mm, start=s + mm.start, end=s + mm.end, role=mm.role or role)
+    mm.text = phrase
+    return mm
+
+
+def _given_name(text: str, m: _Mention, lex: _Lexicon) -> _Mention | None:
+    """The name an unnamed source goes by when the article gives it right after the description: "an Iraqi
+    woman, who gave her name as Umm Ali", "The defendant, identified in court only as Ziyad K."."""
+    g = _GIVEN_NAME.match(text, m.end, min(len(text), m.end + 200))
+    if g is None:
+        return None
+    return _person_at(text, g.start(1), g.end(1), lex, role=re.sub(r"^(?:the|a|an)\s+", "", m.text, flags=re.I))
+
+
+def _named_in_apposition(text: str, head: str, lo: int, hi: int, lex: _Lexicon, last: bool) -> _Mention | None:
+    """A name set beside a definite role noun between ``lo`` and ``hi``: "The official, Colonel X, told ...",
+    "the commander, Delil Amed, said" (the first such name, or the last with ``last``)."""
+    if not head or not head.isalpha():
+        return None
+    found = None
+    for g in re.finditer(r"\b[Tt]he\s+(?:[\w\-’']+\s+){0,2}?" + re.escape(head) + r"(?:" + _GIVEN_NAME.pattern +
+                         r"|\s*,\s*" + _NAME_RUN + r")\s*,", text[lo:hi]):
+        k = 1 if g.group(1) else 2
+        mm = _person_at(text, lo + g.start(k), lo + g.end(k), lex)
+        if mm is not None and len(mm.name.split()) >= 2:
+            found = mm
+            if not last:
+                break
+    return found
+
+
+def _named_next_paragraph(text: str, m: _Mention, lex: _Lexicon) -> _Mention | None:
+    """The first person named, with a title or a role set off by a comma, in the paragraph after ``m``'s."""
+    nl = text.find("\n", m.end)
+    if nl < 0:
+        return None
+    ps = nl + len(text[nl:]) - len(text[nl:].lstrip())
+    pe = text.find("\n", ps)
+    pe = len(text) if pe < 0 else pe
+    for g in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", text[ps:pe]):
+        mm = _person_at(text, ps + g.start(), ps + g.end(), lex)
+        if mm is None or len(mm.name.split()) < 2:
+            continue
+        if mm.title or text[ps + g.end():ps + g.end() + 1] == ",":
+            return mm
+    return None
+
+
+def _introduced_speaker(text: str, masked: str, qs: int, lex: _Lexicon) -> _Mention | None:
+    """The person the sentence right before an unattributed quotation introduces: "A schoolteacher in Dhiban
+    described the visits. “They come with a notebook.”" (the subject of that sentence, when it is a person or
+    an unnamed person, the sentence holds no quotation and ends just before the opening mark)."""
+    k = qs
+    while k > 0 and masked[k - 1] in "“\"'‘«„`":
+        k -= 1
+    while k > 0 and masked[k - 1] in " \t\n":
+        k -= 1
+    if k <= 0 or masked[k - 1] not in ".:" or "\n\n\n" in text[k:qs]:
+        return None
+    lo = max(0, k - 400)
+    ss = max(masked.rfind("\n", lo, k - 1) + 1, lo,
+             max((mm.end() for mm in re.finditer(r"[.!?][”\"’']?\s+(?=[A-Z])", masked[lo:k - 1])), default=0) + lo)
+    sent = masked[ss:k]
+    if "§" in sent or any(ch in sent for ch in "“”\""):
+        return None
+    toks = _tokens(masked, ss, k, lex.abbrevs)
+    if any((_cue_at(toks, i, lex) or (0, "", "fragment"))[2] != "fragment" and
+           not (i and toks[i - 1].low in _PREPS | _DETS) for i in range(len(toks))):  # not "in detail"
+        return None  # an attribution of its own, read elsewhere ("described the visits" attributes nothing)
+    m = _sentence_subject(text, masked, toks, lex)
+    if m is None or m.kind not in ("person", "description", "nominal") or m.plural or m.head in _PRONOUNS:
+        return None
+    return m
+
+
+def _person_subject(text: str, masked: str, toks: list[_Tok], lex: _Lexicon) -> _Mention | None:
+    """The person named as the subject of a sentence, read over fronted pieces set off by commas ("In the village
+    of Kocho, south of the mountain, Dakhil Hassan, 63, has rebuilt ..."), or None."""
+    lo = 0
+    for hi in [n for n, t in enumerate(toks) if t.t == ","] + [len(toks)]:
+        verb = next((n for n in range(lo, hi) if _is_verbish(toks, n, lex)), hi)
+        part = toks[lo:verb]
+        if part and all(t.k == "w" for t in part) and _cap(part[0].t) and part[0].low not in _PREPS | lex.adverbial \
+                and not any(t.low in _PREPS for t in part):
+            m = _mention(masked, toks, _NP(lo, verb), lex)
+            if m.kind == "person" and m.name:
+                m.text = text[m.start:m.end]
+                return m
+        if verb < hi:
+            return None
+        lo = hi + 1
+    return None
+
+
+def _sentence_subject(text: str, masked: str, toks: list[_Tok], lex: _Lexicon) -> _Mention | None:
+    """The noun phrase that opens a sentence's main clause (after a fronted adverbial), read as a mention."""
+    nt = len(toks)
+    lo_t = 0
+    first_comma = next((i for i in range(nt) if toks[i].t == ","), -1)
+    if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex):
+        lo_t = first_comma + 1
+    hi = lo_t
+    while hi < nt and toks[hi].k == "w" and not _is_verbish(toks, hi, lex) and hi - lo_t < 12:
+        hi += 1
+    if hi == lo_t or hi >= nt or toks[hi].k != "w" and toks[hi].t != "," or not _np_ok(toks[lo_t:hi], lex):
+        return None
+    m = _mention(masked, toks, _NP(lo_t, hi), lex)
+    m.text = text[m.start:m.end] if m.end > m.start else m.text
+    return m
+
+
 def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention], lex: _Lexicon,
              masked: str = "") -> list[dict]:
     """Resolve pronouns, surnames, role nouns and carried-over speakers; return the finished rows
@@ -1717,9 +1892,37 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
     def antecedent(m: _Mention, pos: int) -> _Mention | None:
         idx = bisect.bisect_left(starts, pos)
         before = [x for x in mentions[max(0, idx - LOOK_BACK):idx] if x is not m]
+        if m.kind in ("description", "nominal", "org") and not m.plural:
+            given = _given_name(text, m, lex)  # "an Iraqi woman, who gave her name as Umm Ali, said"
+            if given is not None:
+                return given
         if m.kind == "pronoun":
             want = "plural" if m.plural else ("org" if m.head == "it" else "person")
             sex = _PRONOUN_GENDER.get(m.head, "")
+            if want == "person" and not (before and before[-1].start >= pos - 300 and
+                                         masked.rfind(".", before[-1].end, pos) < 0):
+                # "Umm Yasser, a mother of four, folded laundry as she described ...": a person named earlier in
+                # the pronoun's own sentence, when no source mention stands between them
+                ss = max(masked.rfind("\n", 0, pos) + 1, max((x.end() for x in re.finditer(
+                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, pos - 300):pos])), default=0) + max(0, pos - 300))
+                own = _person_subject(text, masked, _tokens(masked, ss, pos, lex.abbrevs), lex)
+                if own is not None and own.kind == "person" and len(own.name.split()) >= 2 and own.end <= pos and \
+                        _gender(own, lex) in ("", sex or "m", sex):
+                    return own
+                # "Dakhil Hassan, 63, has rebuilt two rooms ..." then "“...,” he said": the person who opens the
+                # sentence before, when no source mention stands in or after it
+                k = ss - 1
+                while k > 0 and masked[k - 1].isspace():
+                    k -= 1
+                ps = max(masked.rfind("\n", 0, k) + 1, max((x.end() for x in re.finditer(
+                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, k - 400):k])), default=0) + max(0, k - 400))
+                if 0 <= ps < k and not (before and before[-1].end > ps):
+                    prev_subj = _person_subject(text, masked, _tokens(masked, ps, k, lex.abbrevs), lex)
+                    if prev_subj is not None and prev_subj.kind == "person" and len(prev_subj.name.split()) == 1:
+                        prev_subj = antecedent(prev_subj, prev_subj.start)  # "Murad planted ..." -> Khalida Murad
+                    if prev_subj is not None and prev_subj.kind == "person" and len(prev_subj.name.split()) >= 2 \
+                            and _gender(prev_subj, lex) in ("", sex or "m", sex):
+                        return prev_subj
             unknown, persons = None, 0
             for x in reversed(before):
                 r = _final(x)
@@ -1758,8 +1961,16 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 full_names[m.name] = _full_name(text, m.name, lex)
             return full_names[m.name]
         if m.kind == "nominal" or (m.kind == "description" and m.definite):
+            if m.text.lower().startswith("the same "):  # "The same official said": the last source of a person
+                for x in reversed(before):
+                    r = _final(x)
+                    if id(x) in quoted and r.kind in ("person", "description", "nominal") and not r.plural:
+                        return r
             for x in reversed(before):
                 r = _final(x)
+                if r is not m and r.kind == "org" and x.kind == "org" and x is not r and \
+                        m.head in re.findall(r"[\w\-]+", x.text.lower()):
+                    return r  # "a UN panel of experts" (named later) ... "the experts wrote"
                 if r is m or r.kind not in ("person", "description", "nominal"):
                     continue
                 if m.head in r.keywords(lex) or m.head in _title_heads_of(r, lex) or \
@@ -1773,6 +1984,10 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             # a titled name the article gave without a reporting verb ("Col. Dana Pierce spoke from ...")
             if not m.definite:
                 return None
+            # "The defendant, identified in court only as Ziyad K., stood ..." then "the defendant told the court"
+            found = _named_in_apposition(text, m.head, max(0, m.start - 3000), m.start, lex, last=True)
+            if found is not None:
+                return found
             found = _last_named_person(text, pos, lex, head=m.head, reach=3000)
             if found is None and m.head in lex.person_nouns and m.head not in lex.title_heads:
                 # "Khalil Qasim, 52, has not returned ..." then "..., the Yazidi farmer told AFP": the person
@@ -1805,6 +2020,16 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if r.kind == "org" and r is not m and m.head == r.head and len(r.text) > len(m.text):
                     return r
             return None
+        if m.kind == "org" and not m.plural and m.text.split()[0].lower() in ("a", "an") and not before:
+            # the lede's "a United Nations panel of experts has said" named as the subject that opens the next
+            # paragraph: "The Analytical Support and Sanctions Monitoring Team, which ..., estimated that ..."
+            nxt = next((x for x in mentions[idx:idx + LOOK_BACK] if x.start > m.end and "\n" in text[m.end:x.start]),
+                       None)
+            if nxt is not None and nxt.kind == "org" and nxt.definite and \
+                    sum(_cap(w) for w in nxt.text.split()[1:]) >= 2 and \
+                    len(re.findall(r"\n\s*", text[m.end:nxt.start])) == 1 and \
+                    text[text.rfind("\n", m.end, nxt.start) + 1:nxt.start].strip() == "":
+                return _final(nxt)
         if m.kind == "description" and not m.plural:
             caps = {w for w in re.findall(r"[A-Z][\w\-]+", m.text)} - {"The", "A", "An"}
             if len(caps) >= 2:
@@ -1825,6 +2050,23 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                     x.kind == "person" or (x.kind == "org" and any(_cap(w) for w in x.text.split()[1:])))), None)
                 if nxt is not None and nxt.start - m.end <= NAMED_LATER and _described_as(m, nxt, lex):
                     return _final(nxt)
+            # a source the lede leaves unnamed and the story names next: "..., a senior official said." then
+            # "The official, Colonel X, told ..." or, as the first named person of the next paragraph, "Army Col. X,
+            # speaking from Baghdad, said ..." (not when the lede says the source stays anonymous)
+            if m.text.split()[0].lower() in ("a", "an") and m.head in lex.person_nouns and \
+                    not _ANONYMOUS.search(text[m.start:m.end + 250].split(". ")[0]):
+                found = _named_in_apposition(text, m.head, m.end, m.end + NAMED_LATER, lex, last=False)
+                if found is None and not any(x.kind in ("person", "description", "nominal") for x in before):
+                    found = _named_next_paragraph(text, m, lex)
+                    same = None if found is None else next(
+                        (x for x in mentions[idx:idx + LOOK_BACK] if x.kind == "person" and x.start < found.end
+                         and x.end > found.start), None)
+                    if same is not None:  # a source of its own with another role is another person
+                        found = None if same.role and not _described_as(m, same, lex) else _final(same)
+                    elif found is not None and not found.title:
+                        found = None  # a name without a rank or office that says nothing is no source
+                if found is not None:
+                    return found
         return None
 
     def _final(m: _Mention) -> _Mention:
@@ -1869,7 +2111,15 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 if o.mention is not None:
                     nxt = o
                     break
-            if prev is not None and prev.para == r.para:
+            intro = _introduced_speaker(text, masked, r.start, lex)
+            if intro is not None and (prev is None or prev.end < intro.start):
+                m = intro
+                if intro.kind == "person" and len(intro.name.split()) == 1:
+                    m = antecedent(intro, intro.start) or intro  # "Mustafa"; "Salim" -> "Mohannad Salim"
+                r.mention = m  # the next paragraphs of the same quotation, and quotes after it, keep the speaker
+                if r.chain:
+                    by_chain.setdefault(r.chain, r)
+            elif prev is not None and prev.para == r.para:
                 m = prev.mention
             elif nxt is not None:
                 m = nxt.mention
@@ -1948,14 +2198,24 @@ def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:
     return heads
 
 
+@lru_cache(maxsize=1)
+def _outlet_names() -> frozenset:
+    """Every name and alias of the outlets in outlets.yaml (never a speaker's personal name)."""
+    with open(DATA / "outlets.yaml", encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    return frozenset(a for o in raw["outlets"] for a in [o["name"], *o.get("aliases", [])])
+
+
 def _last_named_person(text: str, pos: int, lex: _Lexicon, head: str = "", reach: int = 600) -> _Mention | None:
     """The last name (two words or more, after any title) before ``pos`` that reads as a person; with
     ``head``, only a person whose title or role has that noun ("the colonel" -> "Col. Dana Pierce")."""
     window_start = max(0, pos - reach)
     window = text[window_start:pos]
     found = None
-    for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}[A-Z][\w’'\-]+\b", window):
-        phrase = m.group(0)
+    for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}(?:[A-Z][\w’'\-]+|(?:al|el)-[A-Z][\w’'\-]+)\b", window):
+        phrase = re.sub(r"[’']s$", "", m.group(0))  # "Abu Khalil’s courtyard"
+        if phrase in _outlet_names():
+            continue  # "Deir Ezzor – Enab Baladi –": an outlet, not a person
         toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
         if not toks:
             continue

@@ -256,3 +256,28 @@ def test_anchored_date_search_finds_what_the_full_scan_finds(text):
 
     assert [(m.span(), m.groupdict()) for m in _date_matches(text)] == \
         [(m.span(), m.groupdict()) for m in DATE_RE.finditer(text)]
+
+
+@pytest.mark.parametrize("line,place,credit", [
+    ("TIKRIT, Iraq, March 3 (Reuters) - Gunmen", "Tikrit, Iraq", "Reuters"),  # a date after the region
+    ("Raqqa – Enab Baladi – Traders in the city", "Raqqa", "Enab Baladi"),  # a credit of two words in outlets.yaml
+])
+def test_more_dateline_forms(line, place, credit):
+    dl = match_dateline(line)
+    assert dl is not None and (dl.place, dl.credit) == (place, credit)
+
+
+def test_a_dashed_aside_of_capitalised_words_is_no_credit():
+    dl = match_dateline("Mosul – Old City Market – a place of rubble, said the mayor.")
+    assert dl is None or dl.credit == ""
+
+
+def test_a_bare_place_line_under_the_title_is_the_dateline():
+    out = parse_article("t", "Attacks rise in the desert\nMOSUL\nGunmen killed two shepherds on Monday, police said.")
+    assert out["article"]["dateline_place"] == "Mosul"
+    assert [p["role"] for p in out["paragraphs"]] == ["title", "dateline", "body"]
+
+
+def test_a_labelled_headline_may_end_in_a_full_stop():
+    out = parse_article("t", "Analysis: The group is weaker. It is not gone.\n\nFor years, officials have said the war is over.")
+    assert out["article"]["title"] == "Analysis: The group is weaker. It is not gone."

@@ -579,3 +579,96 @@ def test_speaker_id_links_join_name_variants_only():
     links = quotes.speaker_id_links(["myles-caggins", "myles-b-caggins-iii", "glynn", "a:a-security-source",
                                      "b:a-security-source", "james-f-glynn", "ryan-dillon"])
     assert links == {"myles-caggins": "myles-b-caggins-iii"}
+
+
+# --------------------------------------------------------------------------- session 2: speaker rules
+
+@pytest.mark.parametrize("body,expected", [
+    # a verb form after a possessive or in a compound noun is no reporting verb
+    ("Lena Roth, a researcher at a Berlin think tank, said the cells had grown bolder.",
+     [("the cells had grown bolder", "indirect", "Lena Roth")]),
+    ("“They pick their targets carefully,” Omar Faris, an analyst who follows the group’s claims, told me.",
+     [("They pick their targets carefully", "direct", "Omar Faris")]),
+    # the name an unnamed source goes by, given right after the description
+    ("A Syrian farmer in his sixties, who gave his name as Abu Hamid, said the men came at night.",
+     [("the men came at night", "indirect", "Abu Hamid")]),
+    ("The accused, identified in court only as Karim S., sat in the dock.\n\n"
+     "“I only drove the truck,” the accused told the judge.",
+     [("I only drove the truck", "direct", "Karim S.")]),
+    # a lede source named later by an apposition with the same noun
+    ("Police will close the roads on Friday, a senior official on the security committee said.\n\n"
+     "The official, Colonel Aram Jalal, told reporters that the ban would end at noon.",
+     [("Police will close the roads on Friday", "indirect", "Aram Jalal"),
+      ("the ban would end at noon", "indirect", "Aram Jalal")]),
+    # ... or as the next paragraph's first titled name, who has no other role
+    ("The group can no longer hold ground, a coalition official told reporters on Tuesday.\n\n"
+     "Army Col. Mark Tedder, speaking by video from Baghdad, said patrols would go on.",
+     [("The group can no longer hold ground", "indirect", "Mark Tedder"),
+      ("patrols would go on", "indirect", "Mark Tedder")]),
+    # ... but not when the lede says the source stays anonymous
+    ("The group can no longer hold ground, a coalition official who spoke on condition of anonymity said.\n\n"
+     "Army Col. Mark Tedder, speaking by video from Baghdad, said patrols would go on.",
+     [("The group can no longer hold ground", "indirect", "a coalition official who spoke on condition of anonymity"),
+      ("patrols would go on", "indirect", "Mark Tedder")]),
+    # "the 44-year-old" and "the farmer" take the person named just before (an outlet in the dateline is no person)
+    ("HAJIN – Enab Baladi – The pumps in Ali al-Hamdan’s field stopped in May.\n\n"
+     "“Nobody comes at night,” said the 61-year-old farmer.",
+     [("Nobody comes at night", "direct", "Ali al-Hamdan")]),
+    # a sentence that introduces the next quotation without a reporting verb
+    ("A shepherd from the nearby village of Tal Abtah described the visits.\n\n"
+     "“They come after dark and ask who works for the army.”",
+     [("They come after dark and ask who works for the army.", "direct",
+       "A shepherd from the nearby village of Tal Abtah")]),
+    # a pronoun bound by the name that opens its own sentence
+    ("An official said the camp would close.\n\n"
+     "In her tent, Umm Saad, a mother of three, sorted rice as she described her years in the camp.\n\n"
+     "“We want to go home,” she said.",
+     [("the camp would close", "indirect", "An official"), ("We want to go home", "direct", "Umm Saad")]),
+    # a clause joined after a partial quotation of four words or more, or by ", and that", is a row of its own
+    ("Rashid said the cells were “weaker than at any time before” and had lost their funding.",
+     [("the cells were “weaker than at any time before”", "partial", "Rashid"),
+      ("had lost their funding", "indirect", "Rashid")]),
+    ("Rashid said the cells had been “broken” by raids, and that families were coming home.",
+     [("the cells had been “broken” by raids", "partial", "Rashid"),
+      ("families were coming home", "indirect", "Rashid")]),
+    # ... but "A “q” and that B" without a comma stays one clause
+    ("Rashid said the cells were “on the run” and that families were coming home.",
+     [("the cells were “on the run” and that families were coming home", "partial", "Rashid")]),
+    # a plural noun with a prepositional phrase, organisation plurals, and negative modals in the clause
+    ("Shepherds in at least three villages told AFP they had been asked to pay.",
+     [("they had been asked to pay", "indirect", "Shepherds in at least three villages")]),
+    ("Rights groups say many trials last only minutes.",
+     [("many trials last only minutes", "indirect", "Rights groups")]),
+    ("Kurdish officials have warned that the camps cannot be guarded for ever.",
+     [("the camps cannot be guarded for ever", "indirect", "Kurdish officials")]),
+    # an idiom with an object is no reported clause
+    ("Truck drivers on the desert road tell a different story.", []),
+    # an organisation the lede leaves unnamed, named as the subject that opens the next paragraph
+    ("Attacks fell by half, an international panel of analysts has said in a new review.\n\n"
+     "The Levant Conflict Monitoring Group, which reports to the council, estimated that 900 fighters remain.\n\n"
+     "In Syria, the analysts wrote, the cells are smaller. The document said that funding had dried up.",
+     [("Attacks fell by half", "indirect", "The Levant Conflict Monitoring Group"),
+      ("900 fighters remain", "indirect", "The Levant Conflict Monitoring Group"),
+      ("the cells are smaller", "indirect", "The Levant Conflict Monitoring Group"),
+      ("funding had dried up", "indirect", "The Levant Conflict Monitoring Group")]),
+    # a participle clause whose subject has an adjunct-like first word and a past-tense verb
+    ("Mayor Salim Jabr urged Baghdad to send more troops, saying local police lacked armoured vehicles.",
+     [("local police lacked armoured vehicles", "indirect", "Salim Jabr")]),
+    # "“...,” adding that ...": the participle after a closing mark reports a clause of the same speaker
+    ("Lt. Col. Aras Nuri told reporters that the cells \"can no longer reach the city centre,\" adding that "
+     "patrols would continue.",
+     [('the cells "can no longer reach the city centre,"', "partial", "Aras Nuri"),
+      ("patrols would continue", "indirect", "Aras Nuri")]),
+    # "he" after a paragraph that opens (past fronted place phrases) with a named person, no source between
+    ("A council member, Faisal Omar, said the clinic was full.\n\n"
+     "In the village of Kocho, south of the mountain, Dakhil Murad, 63, has rebuilt two rooms of his home.\n\n"
+     "“Nobody comes at night any more,” he said.",
+     [("the clinic was full", "indirect", "Faisal Omar"), ("Nobody comes at night any more", "direct", "Dakhil Murad")]),
+    # "the same official" is the last source, whatever noun it was given
+    ("A police source in Ramadi, who spoke on condition of anonymity, said cells were taxing trucks.\n\n"
+     "The same official said the money went west.",
+     [("cells were taxing trucks", "indirect", "A police source in Ramadi"),
+      ("the money went west", "indirect", "A police source in Ramadi")]),
+])
+def test_speaker_rules_session2(body, expected):
+    assert rows(body) == expected
