@@ -1371,8 +1371,12 @@ def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
 COMBINATION_FOLDS = 5      # out-of-fold model probabilities for the combination's training units
 COMBINATION_C = 1.0        # inverse regularisation of the combination (chosen by leave_one_set_out)
 COMBINATION_MIN_UNITS = 30  # fewer gold quotations: "combined" falls back to the fixed rule below
-COMBINATION_OVERRIDES_CUES = False  # may the combination change a side a cue decided?
-COMBINATION_OVERRIDE_BELOW = float("inf")  # ...when the cue's side scored below this
+# may the combination change a side a cue decided? Only when the cue's side scored below
+# COMBINATION_OVERRIDE_BELOW and the combination gives its own label at least
+# COMBINATION_OVERRIDE_PROBABILITY (leave_one_set_out: 0.7-0.95 all win; always overriding lost)
+COMBINATION_OVERRIDES_CUES = True
+COMBINATION_OVERRIDE_BELOW = float("inf")
+COMBINATION_OVERRIDE_PROBABILITY = 0.85
 SENTENCES_LEARNED = True  # sentences (and so articles) use the learned combination too (won by leave_one_set_out)
 
 
@@ -1574,8 +1578,8 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
     explain = []
     for i in range(len(df)):
         lab = str(combiner.classes_[c_best[i]])
-        if rule[i] != cb.neutral and not (COMBINATION_OVERRIDES_CUES and
-                                          scores[rule[i]][i] < COMBINATION_OVERRIDE_BELOW):  # a cue's side stays
+        if rule[i] != cb.neutral and not (COMBINATION_OVERRIDES_CUES and scores[rule[i]][i] < COMBINATION_OVERRIDE_BELOW
+                                          and cp[i, c_best[i]] >= COMBINATION_OVERRIDE_PROBABILITY):  # a cue's side stays
             lab = rule[i]
         # event_reports: a unit that reports one event gets no side that no cue gave it
         if lab != rule[i] and lab in cb.sides and scores[lab][i] == 0 and cb.reports_event(texts[i]):
