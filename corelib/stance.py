@@ -2141,19 +2141,24 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
                    n_folds: int = 5, thresholds: Sequence[float] = (MODEL_PROBABILITY,)) -> pd.DataFrame:
     """Return macro-F1 of rules, model and combined (one row per model threshold) on labelled texts.
 
-    Folds keep groups whole: each seed document is a fold of its own, the written groups
-    (``written-...``) are dealt round-robin into ``n_folds`` more; groups named ``examples...`` are
-    training data only. Columns: method, threshold, part (all, seeds, written), macro_f1, accuracy, kappa, n.
+    Folds keep groups whole: each seed document is a fold of its own, the other groups (written
+    scenes, team-set documents) are dealt round-robin into ``n_folds`` more; the ``examples`` are
+    training data only. The data's ``set`` column (from ``training_data``) names the parts; without
+    it, groups named ``written...`` are the written part and the others the seeds. Columns: method,
+    threshold, part (all, seeds, written, team), macro_f1, accuracy, kappa, n.
     """
     cb = load_codebook(target)
     data = (training_data(cb) if data is None else data).reset_index(drop=True)
     group = data["group"].astype(str)
-    groups = sorted(g for g in set(group) if not g.startswith("examples"))
-    written = [g for g in groups if g.startswith("written")]
-    fold_of = {g: i for i, g in enumerate(g for g in groups if not g.startswith("written"))}
+    sets = data["set"].astype(str) if "set" in data.columns else \
+        pd.Series(np.where(group.str.startswith("written"), "written", "seeds"), index=data.index)
+    sets = sets.where(~group.str.startswith("examples"), "examples")
+    key = sets + "/" + group
+    keys = sorted(k for k in set(key) if not k.startswith("examples/"))
+    fold_of = {k: i for i, k in enumerate(k for k in keys if k.startswith("seeds/"))}
     base = len(fold_of)
-    fold_of.update({g: base + k % max(1, n_folds) for k, g in enumerate(written)})
-    fold = group.map(fold_of).fillna(-1).astype(int).to_numpy()
+    fold_of.update({k: base + j % max(1, n_folds) for j, k in enumerate(k for k in keys if not k.startswith("seeds/"))})
+    fold = key.map(fold_of).fillna(-1).astype(int).to_numpy()
     rules, _, scores = _rule_labels(cb, data["text"].tolist())
     m_label, m_prob = [""] * len(data), [0.0] * len(data)
     for f in sorted(set(fold) - {-1}):
@@ -2166,8 +2171,9 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
         runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th and
                                       not any(v for k, v in sc.items() if k != lab) and not cb.reports_event(t)
                                       else r for r, lab, p, sc, t in zip(rules, m_label, m_prob, scores, data["text"])]))
-    parts = [("all", fold >= 0), ("seeds", (fold >= 0) & ~group.str.startswith("written").to_numpy()),
-             ("written", (fold >= 0) & group.str.startswith("written").to_numpy())]
+    parts = [("all", fold >= 0), ("seeds", (fold >= 0) & (sets == "seeds").to_numpy()),
+             ("written", (fold >= 0) & sets.str.startswith("written").to_numpy()),
+             ("team", (fold >= 0) & sets.str.startswith("heldout").to_numpy())]
     rows = []
     for name, th, pred in runs:
         for part, mask in parts:

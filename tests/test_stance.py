@@ -607,9 +607,10 @@ def test_cross_validation_by_document_and_written_group():
     assert list(dict.fromkeys(cv["method"])) == ["rules", "model", "combined"]
     table = cv.set_index(["method", "part"])
     data = S.training_data()
-    n_seed = int((~data["group"].str.startswith(("written", "examples"))).sum())
-    assert table.loc[("rules", "seeds"), "n"] == n_seed > 100
-    assert table.loc[("rules", "written"), "n"] == int(data["group"].str.startswith("written").sum()) >= 600
+    assert table.loc[("rules", "seeds"), "n"] == int((data["set"] == "seeds").sum()) > 100
+    assert table.loc[("rules", "written"), "n"] == int(data["set"].str.startswith("written").sum()) >= 600
+    assert table.loc[("rules", "team"), "n"] == int(data["set"].str.startswith("heldout").sum())
+    assert table.loc[("rules", "all"), "n"] == int((data["set"] != "examples").sum())
     chosen = cv[(cv["method"] == "combined") & (cv["threshold"] == S.MODEL_PROBABILITY)].set_index("part")
     # the shipped threshold costs nothing on the real seed articles and adds to the model alone
     assert chosen.loc["seeds", "macro_f1"] >= table.loc[("rules", "seeds"), "macro_f1"]
