@@ -62,7 +62,38 @@ def _boilerplate() -> dict:
         "trailing": [re.compile(p) for p in raw["trailing"]["patterns"]],
         "byline": [re.compile(p) for p in raw["byline"]["patterns"]],
         "title_labels": frozenset(str(w).lower() for w in raw.get("title_labels", ())),
+        "line_labels": frozenset(str(w).lower() for w in raw.get("line_labels", ())),
     }
+
+
+@lru_cache(maxsize=1)
+def _gazetteer_names() -> frozenset:
+    """Lower-cased names and variants of the places in the gazetteer files (for bare datelines)."""
+    import csv
+
+    names = set()
+    for name in ("places.csv", "places_extra.csv"):
+        path = DATA / name
+        if path.is_file():
+            with open(path, encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    names.update(v.strip().lower() for v in [row.get("name") or ""] + (row.get("variants") or "").split("|"))
+    names.discard("")
+    return frozenset(names)
+
+
+def _bare_place(line: str) -> str:
+    """The place of a line that is only a place name in capitals ("ANKARA", "DEIR EZZOR"), else ''."""
+    bare = _DATELINE_BARE.match(line)
+    if not bare or len(bare["place"]) <= 2:
+        return ""
+    words = [w.lower() for w in bare["place"].split()]
+    bp = _boilerplate()
+    if any(w in _stop_words() or w in bp["title_labels"] or w in bp["line_labels"] for w in words):
+        return ""
+    if len(words) > 1 and " ".join(words) not in _gazetteer_names():  # "JOHN SMITH" is no place
+        return ""
+    return bare["place"]
 
 
 @lru_cache(maxsize=1)
@@ -552,9 +583,9 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
     for j in range(i, min(i + 3, len(pars))):
         dl = match_dateline(text[pars[j][0]:pars[j][1]])
         if dl is None and j == i and i > 0 and j + 1 < len(pars):
-            bare = _DATELINE_BARE.match(text[pars[j][0]:pars[j][1]])  # the place alone on the line under the title
-            if bare and len(bare["place"]) > 2 and not any(w.lower() in _stop_words() for w in bare["place"].split()):
-                dl = Dateline(_proper(bare["place"]), "", "", "", bare.end())
+            place = _bare_place(text[pars[j][0]:pars[j][1]])  # the place alone on the line under the title
+            if place:
+                dl = Dateline(_proper(place), "", "", "", len(place))
         if dl:
             dateline, dl_index = dl, j
             break

@@ -276,6 +276,14 @@ def test_a_bare_place_line_under_the_title_is_the_dateline():
     out = parse_article("t", "Attacks rise in the desert\nMOSUL\nGunmen killed two shepherds on Monday, police said.")
     assert out["article"]["dateline_place"] == "Mosul"
     assert [p["role"] for p in out["paragraphs"]] == ["title", "dateline", "body"]
+    out = parse_article("t", "Attacks rise in the desert\nDEIR EZZOR\nGunmen killed two shepherds, police said.")
+    assert out["article"]["dateline_place"] == "Deir Ezzor"
+
+
+@pytest.mark.parametrize("line", ["ANALYSIS", "EXCLUSIVE", "AP PHOTO", "JOHN SMITH", "BREAKING NEWS"])
+def test_a_capitalised_line_that_is_no_place_is_no_dateline(line):
+    out = parse_article("t", f"Attacks rise in the desert\n{line}\nGunmen killed two shepherds on Monday, police said.")
+    assert out["article"]["dateline_place"] == ""
 
 
 def test_a_labelled_headline_may_end_in_a_full_stop():
