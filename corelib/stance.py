@@ -1015,12 +1015,11 @@ def _text_getter(parsed):
 _SENTENCE_BASE = ["doc_id", "sent_id", "start", "end", "role", "sentence"]
 
 
-def _rule_sentences(cb: Codebook, parsed) -> tuple[pd.DataFrame, dict]:
-    """Rule scores for every sentence, plus the per-document matches for reuse."""
+def _rule_sentences(cb: Codebook, parsed) -> pd.DataFrame:
+    """Rule scores for every sentence."""
     sents = _sentence_roles(parsed)
     text_of = _text_getter(parsed)
     cols: dict[str, list] = defaultdict(list)
-    cache: dict[str, _DocMatches] = {}
     doc_ids, sent_ids, roles, texts = (sents[c].tolist() for c in ("doc_id", "sent_id", "role", "text"))
     all_starts, all_ends = sents["start"].astype(int).tolist(), sents["end"].astype(int).tolist()
     lo = 0
@@ -1028,7 +1027,7 @@ def _rule_sentences(cb: Codebook, parsed) -> tuple[pd.DataFrame, dict]:
         doc_id, hi = doc_ids[lo], lo
         while hi < len(doc_ids) and doc_ids[hi] == doc_id:
             hi += 1
-        dm = cache[doc_id] = _match_doc(cb, text_of(doc_id))
+        dm = _match_doc(cb, text_of(doc_id))
         spans = list(zip(all_starts[lo:hi], all_ends[lo:hi]))
         for k, (s, e) in enumerate(spans):
             anchored = _anchored(cb, dm, spans, k, s, e)
@@ -1045,7 +1044,7 @@ def _rule_sentences(cb: Codebook, parsed) -> tuple[pd.DataFrame, dict]:
     order = _SENTENCE_BASE + ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + \
         ["anchored", "hedged", "reported", "evidence"]
     df = pd.DataFrame({c: cols.get(c, []) for c in order})
-    return df, cache
+    return df
 
 
 # =========================================================================== the learned model
@@ -1076,7 +1075,6 @@ def mask_names(text: str, keep: frozenset = frozenset()) -> str:
     return _DIGITS.sub("0", _NAME.sub(sub, text))
 
 
-_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizers normalise white space
 _GRAM_CACHE: "weakref.WeakKeyDictionary[TfidfVectorizer, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -1288,13 +1286,6 @@ def new_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
     return StanceModel(keep_words=keep)
 
 
-def _fit_training(cb: Codebook) -> StanceModel:
-    data = training_data(cb)
-    if data["stance"].nunique() < 2:
-        raise ValueError(f"{cb.path}: the codebook has too few labelled examples to train a model")
-    return new_model(cb).fit(data["text"], data["stance"])
-
-
 def _training_stamp(cb: Codebook) -> tuple:
     files = [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
     dirs = [p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p]
@@ -1316,7 +1307,8 @@ def _fit_key(cb: Codebook) -> str:
     files = [Path(cb.path)] + [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
     for d in (p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p):
         files += sorted(f for f in d.rglob("*") if f.is_file())
-    files += sorted(Path(__file__).parent.glob("*.py"))
+    files += sorted(Path(__file__).parent.glob("*.py"))  # the code, and every data file parsing and the
+    files += sorted(f for f in DATA.rglob("*") if f.is_file())  # codebook read (aliases, outlets, ...)
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes() + b"\0")
     h.update(" ".join((np.__version__, scipy.__version__, sklearn.__version__, pd.__version__)).encode())
@@ -1371,13 +1363,10 @@ def fitted_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
 COMBINATION_FOLDS = 5      # out-of-fold model probabilities for the combination's training units
 COMBINATION_C = 1.0        # inverse regularisation of the combination (chosen by leave_one_set_out)
 COMBINATION_MIN_UNITS = 30  # fewer gold quotations: "combined" falls back to the fixed rule below
-# may the combination change a side a cue decided? Only when the cue's side scored below
-# COMBINATION_OVERRIDE_BELOW and the combination gives its own label at least
+# may the combination change a side a cue decided? Only when it gives its own label at least
 # COMBINATION_OVERRIDE_PROBABILITY (leave_one_set_out: 0.7-0.95 all win; always overriding lost)
 COMBINATION_OVERRIDES_CUES = True
-COMBINATION_OVERRIDE_BELOW = float("inf")
 COMBINATION_OVERRIDE_PROBABILITY = 0.85
-SENTENCES_LEARNED = True  # sentences (and so articles) use the learned combination too (won by leave_one_set_out)
 
 
 class StanceCombiner(ClassifierMixin, BaseEstimator):
@@ -1578,7 +1567,7 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
     explain = []
     for i in range(len(df)):
         lab = str(combiner.classes_[c_best[i]])
-        if rule[i] != cb.neutral and not (COMBINATION_OVERRIDES_CUES and scores[rule[i]][i] < COMBINATION_OVERRIDE_BELOW
+        if rule[i] != cb.neutral and not (COMBINATION_OVERRIDES_CUES
                                           and cp[i, c_best[i]] >= COMBINATION_OVERRIDE_PROBABILITY):  # a cue's side stays
             lab = rule[i]
         # event_reports: a unit that reports one event gets no side that no cue gave it
@@ -1606,9 +1595,9 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
 
 
 def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
-                  fitted: FittedStance | None = None, learned: bool = True) -> pd.DataFrame:
+                  fitted: FittedStance | None = None) -> pd.DataFrame:
     """Turn a rule-scored table into the rules, model or combined decision (in place on a copy);
-    combined uses the learned combination when `learned` and one is fitted, else the fixed rule."""
+    combined uses the learned combination when one is fitted, else the fixed rule."""
     if method not in METHODS:
         raise ValueError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
     df = df.copy()
@@ -1618,7 +1607,7 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
         df["method"] = method
         return df
     fitted = fitted_stance(cb) if fitted is None else fitted
-    if method == "combined" and learned and fitted.combiner is not None:
+    if method == "combined" and fitted.combiner is not None:
         return _apply_learned(cb, df, texts, fitted)
     model = fitted.model
     # combined: the model reads only the units no cue decided (most of them, but it saves the rest)
@@ -1668,10 +1657,10 @@ def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method
     """Return one row per sentence: doc_id, sent_id, start, end, role, sentence, stance, confidence,
     score_<label>, anchored, hedged, reported, evidence (cue words with offsets), evidence_text, method."""
     cb = load_codebook(target)
-    df, _ = _rule_sentences(cb, parsed)
+    df = _rule_sentences(cb, parsed)
     # the learned combination is trained on quotations; on sentences it lowered article macro-F1 under
-    # leave_one_set_out until the written_2 sentences trained the model (README "Stance"): SENTENCES_LEARNED
-    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, learned=SENTENCES_LEARNED))
+    # leave_one_set_out until the written_2 sentences trained the model (README "Stance")
+    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted))
 
 
 _QUOTE_OUT = ["stance", "confidence", "anchored", "hedged", "reported", "evidence"]
@@ -1712,7 +1701,6 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
     for d, a, b in zip(sents["doc_id"].tolist(), sents["start"].astype(int).tolist(), sents["end"].astype(int).tolist()):
         spans_of[d].append((a, b))
     cols: dict[str, list] = defaultdict(list)
-    cache: dict[str, _DocMatches] = {}
     has_cue = "cue" in q.columns
     for rec in q.itertuples(index=False):
         doc_id, s, e = rec.doc_id, int(rec.start), int(rec.end)
@@ -1720,9 +1708,7 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
         if s < 0 or e <= s or e > len(text):
             sc, anchored = _SpanScore({lab: 0.0 for lab in cb.sides}, [], False, False, 0), False
         else:
-            dm = cache.get(doc_id)
-            if dm is None:
-                dm = cache[doc_id] = _match_doc(cb, text)
+            dm = _match_doc(cb, text)
             spans = spans_of.get(doc_id, [])
             starts = [a for a, _ in spans]
             k0 = max(0, bisect.bisect_right(starts, s) - 1)

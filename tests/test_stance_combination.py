@@ -134,7 +134,7 @@ def test_the_second_written_sentences_are_training_data(data):
 
 
 def test_sentences_use_the_learned_combination_and_cue_sides_stay(cb, without_heldout3):
-    assert S.SENTENCES_LEARNED and S.COMBINATION_OVERRIDES_CUES and S.COMBINATION_OVERRIDE_PROBABILITY == 0.85
+    assert S.COMBINATION_OVERRIDES_CUES and S.COMBINATION_OVERRIDE_PROBABILITY == 0.85
     parsed = parse_corpus(PROJECT_ROOT / "tests" / "data" / "heldout3" / "articles")
     learned = S.tag_sentences(parsed, cb, "combined", without_heldout3)
     fixed = S.tag_sentences(parsed, cb, "combined", S.FittedStance(without_heldout3.model, None))
