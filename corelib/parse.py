@@ -110,6 +110,11 @@ def _outlets() -> tuple[dict, list, re.Pattern]:
     return alias_to_name, evidence, re.compile(rf"^(?:{alt})$")
 
 
+def outlet_names() -> frozenset:
+    """Return every name and alias of the outlets in outlets.yaml."""
+    return frozenset(_outlets()[0])
+
+
 def _punkt_parameters():
     from nltk.tokenize.punkt import PunktParameters
 

@@ -31,7 +31,7 @@ from typing import Iterable
 import pandas as pd
 import yaml
 
-from corelib.parse import Parsed, match_dateline
+from corelib.parse import Parsed, match_dateline, outlet_names
 
 DATA = Path(__file__).parent / "data"
 
@@ -440,6 +440,15 @@ def _surname(word: str) -> str:
     return re.sub(r"^(?:al|el|ul|as|ad|an|ar)-", "", word, flags=re.IGNORECASE).lower()
 
 
+def _noun_position(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
+    """Is the word at ``i`` a noun by its place: after a possessive ("the group's claims") or first
+    in a listed compound ("a think tank")?"""
+    if i > 0 and toks[i - 1].k == "w" and toks[i - 1].low[-2:] in ("’s", "'s") and \
+            toks[i - 1].low[:-2] not in _CONTRACTED:
+        return True
+    return i + 1 < len(toks) and (toks[i].low, toks[i + 1].low) in lex.noun_compounds
+
+
 def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     t = toks[i]
     if t.k != "w" or not t.t.islower():
@@ -448,8 +457,7 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     prev = toks[i - 1].low if i > 0 else ""
     if prev in _DETS:
         return False  # "the report", "a retired general"
-    if (prev[-2:] in ("’s", "'s") and prev[:-2] not in _CONTRACTED) or \
-            (i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds):
+    if _noun_position(toks, i, lex):
         return False  # "the group's claims", "a think tank"
     if low in lex.aux or low in lex.cues:
         return True
@@ -926,11 +934,8 @@ def _cue_at(toks: list[_Tok], i: int, lex: _Lexicon):
         return (i + 2, "according to", "say", False)
     if not t.t.islower() and not (i == 0 and low in lex.participles):
         return None
-    if i > 0 and toks[i - 1].k == "w" and toks[i - 1].low[-2:] in ("’s", "'s") and \
-            toks[i - 1].low[:-2] not in _CONTRACTED:
-        return None  # after a possessive the word is a noun: "the group's claims", "Baghdad's warning"
-    if i + 1 < len(toks) and (low, toks[i + 1].low) in lex.noun_compounds:
-        return None  # "a European think tank"
+    if _noun_position(toks, i, lex):
+        return None  # "the group's claims", "Baghdad's warning", "a European think tank"
     for words, lemma, cls, obj in lex.cues.get(low, ()):
         n = len(words)
         if tuple(x.low for x in toks[i:i + n]) == words and all(x.k == "w" for x in toks[i:i + n]):
@@ -2198,14 +2203,6 @@ def _title_heads_of(m: _Mention, lex: _Lexicon) -> set:
     return heads
 
 
-@lru_cache(maxsize=1)
-def _outlet_names() -> frozenset:
-    """Every name and alias of the outlets in outlets.yaml (never a speaker's personal name)."""
-    with open(DATA / "outlets.yaml", encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    return frozenset(a for o in raw["outlets"] for a in [o["name"], *o.get("aliases", [])])
-
-
 def _last_named_person(text: str, pos: int, lex: _Lexicon, head: str = "", reach: int = 600) -> _Mention | None:
     """The last name (two words or more, after any title) before ``pos`` that reads as a person; with
     ``head``, only a person whose title or role has that noun ("the colonel" -> "Col. Dana Pierce")."""
@@ -2214,7 +2211,7 @@ def _last_named_person(text: str, pos: int, lex: _Lexicon, head: str = "", reach
     found = None
     for m in re.finditer(r"\b(?:[A-Z][\w’'\-]*\.?[ \t]+){1,5}(?:[A-Z][\w’'\-]+|(?:al|el)-[A-Z][\w’'\-]+)\b", window):
         phrase = re.sub(r"[’']s$", "", m.group(0))  # "Abu Khalil’s courtyard"
-        if phrase in _outlet_names():
+        if phrase in outlet_names():  # never a speaker's personal name
             continue  # "Deir Ezzor – Enab Baladi –": an outlet, not a person
         toks = [t for t in _tokens(phrase, 0, len(phrase), lex.abbrevs) if t.k == "w"]
         if not toks:
