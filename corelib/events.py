@@ -112,9 +112,8 @@ def vocabulary() -> Vocabulary:
     word = r"[\w()'’.-]+"
     # every casualty pattern below contains one of these words: a sentence without any has no casualties
     casualty_words = [w for key in ("killed_words", "wounded_words", "killed_participles", "wounded_participles",
-                                    "killed_nouns", "wounded_nouns", "toll_words") for w in raw.get(key, [])]
-    casualty_words += ["dead", "wounded", "injured", "hurt", "killed", "casualties", "deaths", "injuries",
-                       "fatalities"]  # the words of left_dead and none
+                                    "killed_nouns", "wounded_nouns", "toll_words", "left_killed_words",
+                                    "left_wounded_words", "no_harm_words", "no_casualty_nouns") for w in raw.get(key, [])]
     cue_lists = {key: sorted({actors.phrase_key(c, True) for c in raw.get(key, [])}, key=len, reverse=True)
                  for key in ("perpetrator_cues", "source_cues", "target_cues")}
     return Vocabulary(
@@ -127,10 +126,10 @@ def vocabulary() -> Vocabulary:
                            rf"(?P<wverb>{alt(raw.get('wounded_nouns', []))}))\s+of\s+{qty}\b", re.I),
         toll=re.compile(rf"\b(?:{alt(raw.get('toll_words', []))})\s+(?:[\w'’-]+\s+){{0,8}}?(?:to|of|at|reached|"
                         rf"is|was|stands\s+at|stood\s+at)\s+{qty}\b", re.I),
-        left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>dead)|(?P<wverb>wounded|injured))\b",
-                             re.I),
-        none=re.compile(r"\bno\s+(?:(?:one|body|soldiers?|civilians?)\s+(?:was|were)\s+(?P<what>killed|injured|wounded|hurt)"
-                        r"|(?:casualties|deaths|injuries|fatalities)\b(?:\s+(?:was|were)\s+reported)?)", re.I),
+        left_dead=re.compile(rf"\bleft\s+{qty}\s+(?:{word}\s+){{0,4}}?(?:(?P<kverb>{alt(raw['left_killed_words'])})|"
+                             rf"(?P<wverb>{alt(raw['left_wounded_words'])}))\b", re.I),
+        none=re.compile(rf"\bno\s+(?:(?:one|body|soldiers?|civilians?)\s+(?:was|were)\s+(?P<what>{alt(raw['no_harm_words'])})"
+                        rf"|(?:{alt(raw['no_casualty_nouns'])})\b(?:\s+(?:was|were)\s+reported)?)", re.I),
         object_after=re.compile(rf"\s+(?:(?:himself|herself|themselves|itself|him|her|them|the|his|their|its)\b"
                                 rf"|{qty}\b)", re.I),
         modifier_tail=re.compile(rf"(?<![\w-])(?:{alt(raw.get('actor_modifiers', []))})\s*$", re.I),
