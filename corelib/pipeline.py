@@ -190,13 +190,14 @@ def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 100_000) -> 
     total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     passes = max(1, -(-total // rows_per_pass))
     wanted = stance.speaker_columns(target)
+    # the partitions share one schema (unify_partitions runs before the corpus steps)
+    columns = [c for c in wanted if c in pq.read_schema(parts[0]).names] if parts else wanted
+    encoded = _json_columns(parts[0]) if parts else []
     spill = out / "_speaker_slices"
     slices: list[list] = [[] for _ in range(passes)]  # per slice: frames (one slice) or spilled files
     try:
         for i, part in enumerate(parts):
-            columns = [c for c in wanted if c in pq.read_schema(part).names]
-            df = _decode_json(pd.read_parquet(part, columns=columns), _json_columns(part)) if passes == 1 else \
-                pd.read_parquet(part, columns=columns)
+            df = pd.read_parquet(part, columns=columns)
             if passes == 1:
                 slices[0].append(df)
                 continue
@@ -207,13 +208,13 @@ def _stance_speakers(out: Path, options: dict, rows_per_pass: int = 100_000) -> 
                     path = spill / str(b) / f"{i:05d}.parquet"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     piece.to_parquet(path, index=False)
-                    slices[b].append((path, part))
+                    slices[b].append(path)
         frames = []
         for pieces in slices:
             if passes > 1:
-                pieces = [_decode_json(pd.read_parquet(path), _json_columns(part)) for path, part in pieces]
+                pieces = [pd.read_parquet(path) for path in pieces]
             if pieces:
-                frames.append(stance.tag_speakers(pd.concat(pieces, ignore_index=True), target))
+                frames.append(stance.tag_speakers(_decode_json(pd.concat(pieces, ignore_index=True), encoded), target))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     speakers = pd.concat(frames, ignore_index=True).sort_values("speaker_id", kind="stable") if frames else \
@@ -390,10 +391,11 @@ def _unify_all(out: Path) -> None:
 
 
 def read_table(out: str | Path, table: str, columns: list[str] | None = None, decode: bool = True,
-               partitions: Iterable[int] | None = None) -> pd.DataFrame:
+               partitions: Iterable[int] | None = None, doc_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Return a table of a pipeline output folder as one DataFrame (partitions in chunk order).
 
-    ``decode`` turns the JSON text of list/dict columns back into lists and dicts.
+    ``decode`` turns the JSON text of list/dict columns back into lists and dicts; ``doc_ids`` keeps
+    only those articles' rows (before decoding, a partition at a time).
     """
     files = _partitions(out, table)
     if partitions is not None:
@@ -401,9 +403,16 @@ def read_table(out: str | Path, table: str, columns: list[str] | None = None, de
         files = [f for f in files if f.name in wanted]
     if not files and partitions is None:
         raise FileNotFoundError(f"no table '{table}' in {out} (expected {Path(out) / table}/part-*.parquet)")
-    frames = [pd.read_parquet(f, columns=columns) for f in files]
+    keep = None if doc_ids is None else (doc_ids if isinstance(doc_ids, (set, frozenset)) else set(doc_ids))
+    frames = [_rows_of(pd.read_parquet(f, columns=columns), keep) for f in files]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns or [])
     return _decode_json(df, _json_columns(files[0])) if decode and files else df
+
+
+def _rows_of(df: pd.DataFrame, keep: set | frozenset | None) -> pd.DataFrame:
+    """The rows of ``df`` whose doc_id is in ``keep`` (all when None): a set look-up per row, because
+    Series.isin is slow on Arrow text with many values."""
+    return df if keep is None else df[[d in keep for d in df["doc_id"].tolist()]]
 
 
 def _decode_json(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
@@ -427,14 +436,8 @@ def load_parsed(out: str | Path, doc_ids: Iterable[str] | None = None,
     frames = {}
     for table, columns in PARSE_TABLES.items():
         pieces = []
-        for i in (parts if table in tables else []):
-            path = Path(out) / table / f"part-{i:05d}.parquet"
-            if not path.exists():
-                continue
-            df = pd.read_parquet(path)
-            if keep is not None:  # a set look-up per row: Series.isin is slow on Arrow text with many values
-                df = df[[d in keep for d in df["doc_id"].tolist()]]
-            pieces.append(_decode_json(df, _json_columns(path)))  # only the rows kept
+        for i in (parts if table in tables else []):  # one partition at a time: memory for the rows kept
+            pieces.append(read_table(out, table, partitions=[i], doc_ids=keep))
         df = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
         frames[table] = sort_table(df) if len(df) else pd.DataFrame(columns=columns)
     return Parsed(rejects=pd.DataFrame(columns=REJECT_COLUMNS), **frames)
@@ -492,7 +495,7 @@ def _subset(parsed: Parsed, tables: dict, doc_ids: list[str]) -> tuple[Parsed, d
     keep = set(doc_ids)
 
     def cut(df: pd.DataFrame) -> pd.DataFrame:
-        return df[[d in keep for d in df["doc_id"].tolist()]].reset_index(drop=True) if "doc_id" in df.columns else df
+        return _rows_of(df, keep).reset_index(drop=True) if "doc_id" in df.columns else df
 
     sub = Parsed(articles=cut(parsed.articles), paragraphs=cut(parsed.paragraphs), sentences=cut(parsed.sentences),
                  dates=cut(parsed.dates), rejects=parsed.rejects.iloc[0:0])
