@@ -1594,6 +1594,14 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
     return df
 
 
+def _model_may_decide(cb: Codebook, rule: str, label: str, prob: float, scores: dict[str, float], text: str,
+                      threshold: float = MODEL_PROBABILITY) -> bool:
+    """The fixed combination: the model's side is taken where no cue decided (``rule`` is neutral), the
+    model is at least ``threshold`` sure, no cue speaks for another side and the unit reports no single event."""
+    return rule == cb.neutral and label != cb.neutral and prob >= threshold and \
+        not any(v for k, v in scores.items() if k != label) and not cb.reports_event(text)
+
+
 def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
                   fitted: FittedStance | None = None) -> pd.DataFrame:
     """Turn a rule-scored table into the rules, model or combined decision (in place on a copy);
@@ -1620,14 +1628,11 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
     if method == "model":
         use_model = ask
     else:
-        # ...and only where no cue speaks for another side
-        against = {lab: np.zeros(len(df)) for lab in cb.sides}
-        for lab in cb.sides:
-            for other in cb.sides:
-                if other != lab and f"score_{other}" in df.columns:
-                    against[lab] = against[lab] + df[f"score_{other}"].fillna(0.0).to_numpy(dtype=float)
-        use_model = np.array([ask[i] and m_label[i] != cb.neutral and m_prob[i] >= MODEL_PROBABILITY
-                              and against[m_label[i]][i] == 0 and not cb.reports_event(texts[i])
+        scores = {lab: (df[f"score_{lab}"].fillna(0.0).to_numpy(dtype=float) if f"score_{lab}" in df.columns
+                        else np.zeros(len(df))) for lab in cb.sides}
+        rule = df["stance"].tolist()
+        use_model = np.array([ask[i] and _model_may_decide(cb, rule[i], m_label[i], m_prob[i],
+                                                           {lab: v[i] for lab, v in scores.items()}, texts[i])
                               for i in range(len(df))], dtype=bool)
     idx = np.flatnonzero(use_model)
     if len(idx):
@@ -2154,9 +2159,8 @@ def cross_validate(target: str | Path | Codebook = DEFAULT_TARGET, data: pd.Data
             m_label[i], m_prob[i] = lab, p
     runs = [("rules", np.nan, rules), ("model", np.nan, m_label)]
     for th in thresholds:
-        runs.append(("combined", th, [lab if r == cb.neutral and lab != cb.neutral and p >= th and
-                                      not any(v for k, v in sc.items() if k != lab) and not cb.reports_event(t)
-                                      else r for r, lab, p, sc, t in zip(rules, m_label, m_prob, scores, data["text"])]))
+        runs.append(("combined", th, [lab if _model_may_decide(cb, r, lab, p, sc, t, th) else r
+                                      for r, lab, p, sc, t in zip(rules, m_label, m_prob, scores, data["text"])]))
     parts = [("all", fold >= 0), ("seeds", (fold >= 0) & (sets == "seeds").to_numpy()),
              ("written", (fold >= 0) & sets.str.startswith("written").to_numpy()),
              ("team", (fold >= 0) & sets.str.startswith("heldout").to_numpy())]
