@@ -23,6 +23,7 @@ import yaml
 
 from corelib import actors
 from corelib.parse import Parsed
+from corelib.tables import records_by
 
 DATA = Path(__file__).parent / "data"
 ROUND = 4
@@ -585,16 +586,6 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
     return None
 
 
-def _records_by_doc(df: pd.DataFrame) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    if len(df):
-        columns = list(df.columns)
-        for values in zip(*(df[c].tolist() for c in columns)):  # plain Python values, column by column
-            rec = dict(zip(columns, values))
-            out.setdefault(rec["doc_id"], []).append(rec)
-    return out
-
-
 _NEAR_SENTENCES = 2   # a repeated telling of an event comes within this many sentences
 _FILLED = (("place", "place_id", "governorate", "country", "lat", "lon"), ("actor", "perpetrator"), ("target",),
            ("date", "date_text"), ("killed",), ("wounded",), ("count",))
@@ -652,9 +643,9 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
     if missing:
         raise ValueError(f"mentions lack columns {missing}: pass the table of corelib.actors.extract(parsed)")
     mentions = mentions[mentions["type"].isin(["actor", "place"])]
-    ment_by_doc = _records_by_doc(mentions)
+    ment_by_doc = records_by(mentions, "doc_id")
     dates = parsed.dates if getattr(parsed, "dates", None) is not None else pd.DataFrame()
-    dates_by_doc = _records_by_doc(dates)
+    dates_by_doc = records_by(dates, "doc_id")
     datelines = actors.dateline_spans(parsed)
     v = vocabulary()
     rows = []

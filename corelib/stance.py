@@ -37,6 +37,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from corelib.tables import records_by
+
 DATA = Path(__file__).parent / "data"
 CODEBOOK_DIR = DATA / "codebooks"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -1786,7 +1788,7 @@ def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DE
     key = key.fillna("").astype(str)
     name = name.fillna("").astype(str)
     q["_key"] = [k if k.strip() else (n.strip() or "(unknown)") for k, n in zip(key, name)]
-    groups = _group_records(q.sort_values(["doc_id", "start"], kind="stable"), "_key")
+    groups = records_by(q.sort_values(["doc_id", "start"], kind="stable"), "_key")
     rows = []
     for spk in sorted(groups):
         recs = groups[spk]
@@ -1825,22 +1827,6 @@ def tag_speakers(quote_stances: pd.DataFrame, target: str | Path | Codebook = DE
     return df.sort_values(["speaker_id"], kind="stable").reset_index(drop=True)
 
 
-def _group_records(df: pd.DataFrame, key: str) -> dict[object, list[dict]]:
-    """Rows of ``df`` as dicts grouped by one column, keeping row order (one pass, no per-group frames)."""
-    groups: dict[object, list[dict]] = defaultdict(list)
-    columns = list(df.columns)
-
-    def plain(col: pd.Series) -> list:  # Python values, as to_dict gives them (None for a missing Int64)
-        values = col.tolist()
-        return [None if v is pd.NA else v for v in values] if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) \
-            and not pd.api.types.is_string_dtype(col.dtype) else values
-
-    for values in zip(*(plain(df[c]) for c in columns)):
-        rec = dict(zip(columns, values))
-        groups[rec[key]].append(rec)
-    return groups
-
-
 def _balanced_headline(cb: Codebook, text: str, s: int, e: int) -> bool:
     """Does a headline state both sides ("weakened but not finished"), contrast words set aside?"""
     share = cb.aggregate.get("headline_mixed_share", 0.0)
@@ -1871,11 +1857,11 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
     agg = cb.aggregate
     text_of = _text_getter(parsed)
     sents = sentence_stances.sort_values(["doc_id", "start"], kind="stable")
-    by_doc_s = _group_records(sents, "doc_id")
+    by_doc_s = records_by(sents, "doc_id")
     by_doc_q: dict[str, list[dict]] = {}
     if quote_stances is not None and len(quote_stances):
         qs = quote_stances[quote_stances["start"] >= 0].sort_values(["doc_id", "start"], kind="stable")
-        by_doc_q = _group_records(qs, "doc_id")
+        by_doc_q = records_by(qs, "doc_id")
     methods = sorted(set(sents["method"])) if "method" in sents.columns and len(sents) else ["rules"]
     rows = []
     for art in parsed.articles.sort_values("doc_id", kind="stable").itertuples(index=False):

@@ -17,6 +17,24 @@ def _jsonable(value):
     return value
 
 
+def records_by(df: pd.DataFrame, key: str) -> dict[object, list[dict]]:
+    """Return the rows of ``df`` as dicts of plain Python values grouped by one column, in row order (as
+    ``to_dict("records")`` gives them, with None for a missing Int64, but column by column: fast on Arrow text)."""
+    groups: dict[object, list[dict]] = {}
+    columns = list(df.columns)
+
+    def plain(col: pd.Series) -> list:
+        values = col.tolist()
+        if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and not pd.api.types.is_string_dtype(col.dtype):
+            return [None if v is pd.NA else v for v in values]
+        return values
+
+    for values in zip(*(plain(df[c]) for c in columns)):
+        rec = dict(zip(columns, values))
+        groups.setdefault(rec[key], []).append(rec)
+    return groups
+
+
 def flatten(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` whose list and dict cells are JSON strings (for CSV and Parquet)."""
     out = df.copy()
