@@ -1819,6 +1819,13 @@ def _named_next_paragraph(text: str, m: _Mention, lex: _Lexicon) -> _Mention | N
     return None
 
 
+def _sentence_start(masked: str, lo: int, end: int, opening: str = "[A-Z“]") -> int:
+    """Where the sentence that runs up to ``end`` starts, looking back no further than ``lo``: after the
+    last line break or sentence end ([.!?], a closing mark, space, then an ``opening`` character)."""
+    breaks = [m.end() for m in re.finditer(rf"[.!?][”\"’']?\s+(?={opening})", masked[lo:end])]
+    return max(masked.rfind("\n", lo, end) + 1, lo + (breaks[-1] if breaks else 0))
+
+
 def _introduced_speaker(text: str, masked: str, qs: int, lex: _Lexicon) -> _Mention | None:
     """The person the sentence right before an unattributed quotation introduces: "A schoolteacher in Dhiban
     described the visits. “They come with a notebook.”" (the subject of that sentence, when it is a person or
@@ -1830,9 +1837,7 @@ def _introduced_speaker(text: str, masked: str, qs: int, lex: _Lexicon) -> _Ment
         k -= 1
     if k <= 0 or masked[k - 1] not in ".:" or "\n\n\n" in text[k:qs]:
         return None
-    lo = max(0, k - 400)
-    ss = max(masked.rfind("\n", lo, k - 1) + 1, lo,
-             max((mm.end() for mm in re.finditer(r"[.!?][”\"’']?\s+(?=[A-Z])", masked[lo:k - 1])), default=0) + lo)
+    ss = _sentence_start(masked, max(0, k - 400), k - 1, "[A-Z]")
     sent = masked[ss:k]
     if "§" in sent or any(ch in sent for ch in "“”\""):
         return None
@@ -1908,8 +1913,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                                          masked.rfind(".", before[-1].end, pos) < 0):
                 # "Umm Yasser, a mother of four, folded laundry as she described ...": a person named earlier in
                 # the pronoun's own sentence, when no source mention stands between them
-                ss = max(masked.rfind("\n", 0, pos) + 1, max((x.end() for x in re.finditer(
-                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, pos - 300):pos])), default=0) + max(0, pos - 300))
+                ss = _sentence_start(masked, max(0, pos - 300), pos)
                 own = _person_subject(text, masked, _tokens(masked, ss, pos, lex.abbrevs), lex)
                 if own is not None and own.kind == "person" and len(own.name.split()) >= 2 and own.end <= pos and \
                         _gender(own, lex) in ("", sex or "m", sex):
@@ -1919,8 +1923,7 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
                 k = ss - 1
                 while k > 0 and masked[k - 1].isspace():
                     k -= 1
-                ps = max(masked.rfind("\n", 0, k) + 1, max((x.end() for x in re.finditer(
-                    r"[.!?][”\"’']?\s+(?=[A-Z“])", masked[max(0, k - 400):k])), default=0) + max(0, k - 400))
+                ps = _sentence_start(masked, max(0, k - 400), k)
                 if 0 <= ps < k and not (before and before[-1].end > ps):
                     prev_subj = _person_subject(text, masked, _tokens(masked, ps, k, lex.abbrevs), lex)
                     if prev_subj is not None and prev_subj.kind == "person" and len(prev_subj.name.split()) == 1:
