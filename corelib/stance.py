@@ -1288,9 +1288,15 @@ def new_model(target: str | Path | Codebook = DEFAULT_TARGET) -> StanceModel:
     return StanceModel(keep_words=keep)
 
 
-def _training_stamp(cb: Codebook) -> tuple:
+def _training_inputs(cb: Codebook) -> tuple[list[Path], list[Path]]:
+    """The codebook's training files and gold-article folders that exist."""
     files = [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
     dirs = [p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p]
+    return files, dirs
+
+
+def _training_stamp(cb: Codebook) -> tuple:
+    files, dirs = _training_inputs(cb)
     return tuple((str(p), p.stat().st_mtime) for p in files + dirs)
 
 
@@ -1306,12 +1312,13 @@ def _fit_key(cb: Codebook) -> str:
     import sklearn
 
     h = hashlib.sha256()
-    files = [Path(cb.path)] + [p for p in (_resolve_training(cb, n) for n in cb.training_data) if p]
-    for d in (p for p in (_resolve_dir(cb, d) for d in cb.training_articles.values()) if p):
+    training, dirs = _training_inputs(cb)
+    files = [Path(cb.path)] + training
+    for d in dirs:
         files += sorted(f for f in d.rglob("*") if f.is_file())
     files += sorted(Path(__file__).parent.glob("*.py"))  # the code, and every data file parsing and the
     files += sorted(f for f in DATA.rglob("*") if f.is_file())  # codebook read (aliases, outlets, ...)
-    for f in files:
+    for f in dict.fromkeys(p.resolve() for p in files):  # a codebook or training file under DATA once
         h.update(str(f.name).encode() + b"\0" + f.read_bytes() + b"\0")
     h.update(" ".join((np.__version__, scipy.__version__, sklearn.__version__, pd.__version__)).encode())
     return h.hexdigest()[:32]
