@@ -2221,7 +2221,7 @@ def locate_gold_quotes(parsed, gold: pd.DataFrame) -> pd.DataFrame:
 
 # =========================================================================== leave one set out
 
-LOSO_SETS = ("seeds", "heldout", "heldout2", "heldout3", "heldout4")
+LOSO_SETS = ("seeds", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def _gold_articles_path(quotes_path: Path) -> Path:
