@@ -1710,11 +1710,28 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
             continue  # "A “q” and that B" stays one row; ", and that B" or "“four words or more” and B" do not
         add(s, j.start() if j.re is _JOINED_THAT else q.ce, "partial", a, mention, mode)
         s = j.end()
+    # "said the cells were weakened and that they “can no longer hold ground.”": a quotation of four words or
+    # more that ends the clause opens a row of its own at the "and that" before it
+    last = inside[-1] if inside else None
+    if last is not None and last.os > s and last.ce >= e and len(text[last.qs:last.qe].split()) >= MIN_FRAGMENT_WORDS:
+        j = None
+        for j in _AND_THAT.finditer(text, s, last.os):
+            pass
+        if j is not None and len(re.findall(r"\w+", text[s:j.start()])) >= 3:
+            add(s, j.start(), "partial" if any(s <= q.qs < j.start() for q in inside) else "indirect", a, mention,
+                mode)
+            s = j.end()
+            if s == last.os:  # the second clause is the quotation itself: "..., and that “most of them ...”"
+                r = add(last.qs, last.qe, "direct", a, mention, mode)
+                if r is not None:
+                    r.chain = last.chain
+                return
     add(s, e, "partial" if any(s <= q.qs < e for q in inside) else "indirect", a, mention, mode)
 
 
 _JOINED_CLAUSE = re.compile(r"[ \t]*(,)?[ \t]+and[ \t]+(that[ \t]+)?(?=[\w“\"])")
 _JOINED_THAT = re.compile(r"(,)[ \t]+and[ \t]+(that[ \t]+)(?=[\w“\"])")
+_AND_THAT = re.compile(r",?[ \t]+and[ \t]+that[ \t]+")
 
 
 # --------------------------------------------------------------------------- speakers across the article

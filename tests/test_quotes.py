@@ -672,3 +672,20 @@ def test_speaker_id_links_join_name_variants_only():
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    # a quotation of four words or more that ends a second "and that" clause is a row of its own
+    ("Col. Sami Rahim said the militants had been pushed out of the river villages and that they “no longer have "
+     "the men to hold ground.”",
+     [("the militants had been pushed out of the river villages", "indirect", "Sami Rahim"),
+      ("they “no longer have the men to hold ground.”", "partial", "Sami Rahim")]),
+    ("The ministry said patrols had doubled since March, and that “the roads are open day and night.”",
+     [("patrols had doubled since March", "indirect", "The ministry"),
+      ("the roads are open day and night.", "direct", "The ministry")]),
+    # ... but a short one stays inside the clause
+    ("Col. Sami Rahim said the militants had been pushed out and that they were “on the run.”",
+     [("the militants had been pushed out and that they were “on the run.”", "partial", "Sami Rahim")]),
+])
+def test_quote_rules_session3(body, expected):
+    assert rows(body) == expected
