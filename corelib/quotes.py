@@ -1062,6 +1062,11 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         if _only_adverbials(before, lex):
             att.mode, att.zone = "lead", 0 if not before else first
             _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
+            if att.content is None and not att.direct and toks[first - 1].t in (",", "—", "–") and \
+                    _trail_ok(toks, j, obj, lex) and any(_is_verbish(toks, m, lex) for m in range(first - 1)):
+                # "In Syria, by contrast, fighters have carried out ambushes, the report said.": the fronted
+                # phrase opens a clause the speaker is credited with at the end
+                att.mode, att.zone = "trail", first - 1
         elif after_speech(toks[first - 1]) or (toks[first - 1].t in (",", "—", "–", ":", "(") and
                                                   _trail_ok(toks, j, obj, lex)):
             att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first

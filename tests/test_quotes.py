@@ -686,6 +686,14 @@ def test_speaker_rules_session2(body, expected):
     # ... but a short one stays inside the clause
     ("Col. Sami Rahim said the militants had been pushed out and that they were “on the run.”",
      [("the militants had been pushed out and that they were “on the run.”", "partial", "Sami Rahim")]),
+    # a fronted phrase opens a clause that is credited at its end
+    ("Across the river, by contrast, the cells have stepped up raids on checkpoints, the monitors said.",
+     [("Across the river, by contrast, the cells have stepped up raids on checkpoints", "indirect", "the monitors")]),
+    ("In the old souq, most shops are still shuttered, and few traders have returned, local officials say.",
+     [("In the old souq, most shops are still shuttered, and few traders have returned", "indirect",
+       "local officials")]),
+    # ... but a fronted time phrase alone is no clause
+    ("On Sunday, the officials said nothing.", []),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
