@@ -776,6 +776,14 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
     return np_
 
 
+def _named_last(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> bool:
+    """A name (with its role) right after the verb ends the sentence: ``..., said Ali Hassan, a spokesman.``"""
+    np_ = _np_after(toks, j, hi, lex)
+    if np_ is None or not _looks_name(toks[np_.lo:np_.hi], lex):
+        return False
+    return all(t.k == "p" for t in toks[np_.role_hi if np_.role_hi > 0 else np_.hi:hi])
+
+
 def _span_text(text: str, toks: list[_Tok], lo: int, hi: int) -> str:
     return text[toks[lo].s:toks[hi - 1].e] if hi > lo else ""
 
@@ -1144,6 +1152,9 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             _read_after(toks, att, j, n, cls, obj, lex)
         else:
             np_ = _np_before(toks, i, 0, lex)
+            if np_ is not None and prev is not None and prev.t == "," and cls != "fragment" and not obj and \
+                    _named_last(toks, j, n, lex):
+                np_ = None  # "The families, about 600 people, crossed ..., said Ali Hassan, a spokesman."
             if np_ is not None and np_.lo > 0 and toks[np_.lo - 1].low == "what" and j < n and \
                     toks[j].low in _BE:
                 att.mode, att.np, att.zone = "lead", np_, np_.lo - 1

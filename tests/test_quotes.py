@@ -694,6 +694,14 @@ def test_speaker_rules_session2(body, expected):
        "local officials")]),
     # ... but a fronted time phrase alone is no clause
     ("On Sunday, the officials said nothing.", []),
+    # ", said NAME, ROLE." at the end of a sentence whose subject has asides of its own
+    ("The convoy, about 40 trucks, most of them carrying flour, reached the camp on Monday, said Karim Saleh, a "
+     "spokesman for the governor.",
+     [("The convoy, about 40 trucks, most of them carrying flour, reached the camp on Monday", "indirect",
+       "Karim Saleh")]),
+    # ... but "told" takes an addressee, never a speaker
+    ("“We pay or they burn the shop,” a trader in the market, who asked not to be named, told Rudaw.",
+     [("We pay or they burn the shop", "direct", "a trader in the market")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
