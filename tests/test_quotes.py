@@ -702,6 +702,9 @@ def test_speaker_rules_session2(body, expected):
     # ... but "told" takes an addressee, never a speaker
     ("“We pay or they burn the shop,” a trader in the market, who asked not to be named, told Rudaw.",
      [("We pay or they burn the shop", "direct", "a trader in the market")]),
+    # relatives and neighbours are people who speak
+    ("The bodies were handed over on Friday morning, according to a relative of one of the dead men.",
+     [("The bodies were handed over on Friday morning", "indirect", "a relative of one of the dead men")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
