@@ -358,7 +358,8 @@ _SKIP_BEFORE_CUE = frozenset({"has", "have", "had", "also", "later", "previously
                               "earlier", "reportedly", "once", "would", "will", "may", "might", "could",
                               "recently", "repeatedly", "publicly", "did", "does", "do", "not",
                               "never", "always", "already", "last", "separately", "instead", "allegedly",
-                              "purportedly", "apparently", "only", "first", "just", "even"})
+                              "purportedly", "apparently", "only", "first", "just", "even", "long", "often",
+                              "still", "now"})  # "have long argued", "officials still say"
 _DETS = frozenset({"a", "an", "the", "this", "these", "those", "its", "his", "her", "their", "our", "my", "your",
                    "some", "many", "several", "other", "another", "two", "three", "four", "five", "six", "both",
                    "one", "most", "all", "no", "any", "each", "more", "few", "numerous", "various"})

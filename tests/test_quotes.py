@@ -705,6 +705,11 @@ def test_speaker_rules_session2(body, expected):
     # relatives and neighbours are people who speak
     ("The bodies were handed over on Friday morning, according to a relative of one of the dead men.",
      [("The bodies were handed over on Friday morning", "indirect", "a relative of one of the dead men")]),
+    # adverbs between the auxiliary and the verb; organisations in the plural
+    ("Kurdish officials have long argued that the camps are a threat.",
+     [("the camps are a threat", "indirect", "Kurdish officials")]),
+    ("Humanitarian agencies say funding for the camps has halved.",
+     [("funding for the camps has halved", "indirect", "Humanitarian agencies")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
