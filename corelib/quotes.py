@@ -1228,8 +1228,8 @@ def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> i
         # said ...", "Police arrested the man and said he had confessed"
         first_comma = next((m for m in range(k) if toks[m].t == ","), -1)
         lo = first_comma + 1 if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex) else 0
-        if any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
-            return -1
+        if any(t.k in ("q", "o", "c") or t.t in (";", ":") for t in toks[lo:k]):
+            return -1  # (commas may stand in the first verb's object: "offered a grant, about $1,150, and has said")
     return k - 1 if toks[k - 1].t == "," else k
 
 
@@ -1294,9 +1294,11 @@ def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
         return True
     if first[0].k != "w":
         return False
-    # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,"),
+    # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,",
+    # "Every few months,"),
     # not when it is a clause of its own ("Attacks fell sharply, according to ...")
-    short = len(first) <= 3 and (any(t.low in _TIME or t.low == "ago" or t.t[0].isdigit() for t in first)
+    short = len(first) <= 3 and (any(t.low in _TIME or t.low[:-1] in _TIME or t.low == "ago" or t.t[0].isdigit()
+                                     for t in first)
                                  or (len(first) == 1 and first[0].low.endswith("ly")))
     if first[0].low in lex.adverbial or first[0].low.endswith("ing") or short:
         return not any(t.k in ("q", "o", "c") for t in before) or first[0].low in lex.adverbial

@@ -710,6 +710,12 @@ def test_speaker_rules_session2(body, expected):
      [("the camps are a threat", "indirect", "Kurdish officials")]),
     ("Humanitarian agencies say funding for the camps has halved.",
      [("funding for the camps has halved", "indirect", "Humanitarian agencies")]),
+    # a second verb after a comma and "and" shares the sentence's subject, even with commas in the first object
+    ("The ministry has paid each family a grant of 1.5 million dinars, about $1,150, and has said that the camp "
+     "will close in June.",
+     [("the camp will close in June", "indirect", "The ministry")]),
+    ("Every few months, a general visited the front and told reporters the war was over.",
+     [("the war was over", "indirect", "a general")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
