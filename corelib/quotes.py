@@ -657,7 +657,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
                 break
             first = toks[c + 1]
             if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
-                                            or first.low in _PREPS)) or (c + 1 == a_hi and first.t.isdigit())):
+                                            or first.low in _PREPS or first.low == "where"))
+                    or (c + 1 == a_hi and first.t.isdigit())):  # "Residents of Kifri, where ..., said"
                 break
             if first.low in _REL and rel[0] < 0:
                 rel = (c + 1, a_hi + 1)

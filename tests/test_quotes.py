@@ -716,6 +716,9 @@ def test_speaker_rules_session2(body, expected):
      [("the camp will close in June", "indirect", "The ministry")]),
     ("Every few months, a general visited the front and told reporters the war was over.",
      [("the war was over", "indirect", "a general")]),
+    # a relative clause with "where" inside the speaker phrase
+    ("Farmers in Bashiqa, where the orchards were burned in 2016, said that the olive harvest was back.",
+     [("the olive harvest was back", "indirect", "Farmers in Bashiqa")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
