@@ -467,6 +467,12 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     return False
 
 
+def _of_them(toks: list[_Tok]) -> bool:
+    """A part of a group named before: ``One of them``, ``two of us``, ``Some of them``."""
+    return 3 <= len(toks) <= 4 and toks[-1].low in ("them", "us") and toks[-2].low == "of" and \
+        (toks[0].low in _DETS or toks[0].t.isdigit())
+
+
 def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
     """A phrase can name a speaker: a capitalised word, a pronoun, or a person/organisation noun."""
     if not toks or len(toks) > MAX_NP_TOKENS:
@@ -478,7 +484,7 @@ def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
         head_part.append(t)
     if not head_part or any(t.k in ("q", "o", "c") for t in head_part):
         return False
-    if len(head_part) == 1 and head_part[0].low in _PRONOUNS:
+    if len(head_part) == 1 and head_part[0].low in _PRONOUNS or _of_them(head_part):
         return True
     for n, t in enumerate(head_part):
         if t.k != "w":
@@ -696,7 +702,7 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         return None  # "citing police reports": the object of a participle, not a speaker
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
-            and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
+            and last.low not in lex.statement_nouns and last.low not in _PRONOUNS and not _of_them(toks[start:k + 1]) \
             and not any(t.low in _REL for t in toks[start:k]) \
             and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK) \
             and not (toks[i].low not in lex.participles and _head_before_prep(toks, start, k, lex)):

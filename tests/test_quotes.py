@@ -719,6 +719,10 @@ def test_speaker_rules_session2(body, expected):
     # a relative clause with "where" inside the speaker phrase
     ("Farmers in Bashiqa, where the orchards were burned in 2016, said that the olive harvest was back.",
      [("the olive harvest was back", "indirect", "Farmers in Bashiqa")]),
+    # "One of them" names a speaker
+    ("Two officers at the prison said the fence had been cut. One of them said the men fled on foot.",
+     [("the fence had been cut", "indirect", "Two officers at the prison"),
+      ("the men fled on foot", "indirect", "One of them")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
