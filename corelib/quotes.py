@@ -974,8 +974,13 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
             if m + 1 < hi and toks[m + 1].low in lex.aux and toks[m + 1].t.islower():
                 return "", -1  # "in the town that was attacked": a relative clause (not "that IS cells")
             return "that", m
-        if t.k == "w" and t.low in _PREPS:
-            in_pp = True
+        if t.k == "w" and (t.low in _PREPS or (toks[m - 1].t == "," and t.low.endswith("ed") and m + 1 < hi and
+                                               toks[m + 1].low == "by")):
+            in_pp = True  # "in a statement, received by INA, that": a participle aside names a carrier
+            if t.low not in _PREPS:
+                n += 1
+                m += 1
+                continue
         if t.k in ("o", "q") and m > k and toks[m - 1].t in (",", ":"):
             return "quote", m
         if t.k == "p" and t.t not in (",", ":", "’", "'", "-", "(", ")"):

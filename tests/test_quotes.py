@@ -723,6 +723,9 @@ def test_speaker_rules_session2(body, expected):
     ("Two officers at the prison said the fence had been cut. One of them said the men fled on foot.",
      [("the fence had been cut", "indirect", "Two officers at the prison"),
       ("the men fled on foot", "indirect", "One of them")]),
+    # a participle aside naming who carried the statement stands between the verb and "that"
+    ("The army said in a statement, carried by state television, that two bombs were defused.",
+     [("two bombs were defused", "indirect", "The army")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
