@@ -748,7 +748,18 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
             return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
         if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
             return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
+    if lo == 0 < h_lo and h_hi < 16 and _looks_name(appos, lex) and _role_opens_sentence(toks[:h_hi + 1], lex):
+        return _NP(0, a_hi + 1, 0, h_hi + 1, a_lo, a_hi + 1)
     return None
+
+
+def _role_opens_sentence(toks: list[_Tok], lex: _Lexicon) -> bool:
+    """A sentence that opens with a long role before the name: ``The director of the office for rescuing
+    kidnapped Yazidis, NAME, told ...`` (an article, a singular person noun, then one prepositional phrase)."""
+    if len(toks) < 4 or toks[0].low not in ("the", "a", "an") or not all(t.k == "w" for t in toks):
+        return False
+    p = next((m for m in range(1, len(toks)) if toks[m].low in _PREPS), -1)
+    return p >= 2 and _one_role(toks[:p], lex) and not any(t.low in lex.aux or t.low in lex.cues for t in toks[p:])
 
 
 def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:

@@ -726,6 +726,9 @@ def test_speaker_rules_session2(body, expected):
     # a participle aside naming who carried the statement stands between the verb and "that"
     ("The army said in a statement, carried by state television, that two bombs were defused.",
      [("two bombs were defused", "indirect", "The army")]),
+    # a long role opening the sentence before the name
+    ("The head of the office for tracing kidnapped Yazidis, Salwa Qadir, told AFP that 40 graves had been found.",
+     [("40 graves had been found", "indirect", "Salwa Qadir")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
