@@ -83,6 +83,7 @@ class _Lexicon:
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
     noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
+    document_verbs: frozenset = frozenset()  # lemmas that report only with a document as subject ("figures show")
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -166,6 +167,7 @@ def _lex() -> _Lexicon:
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
         noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
+        document_verbs=frozenset(k for k, v in verbs["verbs"].items() if v.get("subject") == "document"),
     )
 
 
@@ -702,7 +704,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         return None  # "citing police reports": the object of a participle, not a speaker
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
-            and last.low not in lex.statement_nouns and last.low not in _PRONOUNS and not _of_them(toks[start:k + 1]) \
+            and last.low not in lex.statement_nouns and last.low not in lex.document_nouns \
+            and last.low not in _PRONOUNS and not _of_them(toks[start:k + 1]) \
             and not any(t.low in _REL for t in toks[start:k]) \
             and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK) \
             and not (toks[i].low not in lex.participles and _head_before_prep(toks, start, k, lex)):
@@ -1123,6 +1126,10 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             continue
         j, lemma, cls, obj = hit
         prev = toks[i - 1] if i > 0 else None
+        if lemma in lex.document_verbs and not ((d := _np_before(toks, i, 0, lex)) is not None and
+                                                toks[d.hi - 1].low in lex.document_nouns):
+            i = j  # "figures show ...", but not "the video shows ..."
+            continue
         if prev is not None and prev.k == "w" and (prev.low in _DETS or prev.low == "to") and lemma != "according to" \
                 or _noun_use(toks, i, lex):
             i = j  # a noun ("the report", "a U.N. report") or an infinitive ("to respond")

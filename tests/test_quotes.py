@@ -729,6 +729,11 @@ def test_speaker_rules_session2(body, expected):
     # a long role opening the sentence before the name
     ("The head of the office for tracing kidnapped Yazidis, Salwa Qadir, told AFP that 40 graves had been found.",
      [("40 graves had been found", "indirect", "Salwa Qadir")]),
+    # figures and data "show" a clause; other things that show do not report
+    ("Health ministry figures show more than 900 families have gone home.",
+     [("more than 900 families have gone home", "indirect", "Health ministry figures")]),
+    ("UN data showed that attacks had fallen by half.", [("attacks had fallen by half", "indirect", "UN data")]),
+    ("The video shows fighters have returned to the village.", []),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
