@@ -84,6 +84,7 @@ class _Lexicon:
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
     noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
     document_verbs: frozenset = frozenset()  # lemmas that report only with a document as subject ("figures show")
+    past_participles: frozenset = frozenset()  # irregular past participles ("held", "run"), which -ed misses
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -168,6 +169,7 @@ def _lex() -> _Lexicon:
         cue_first=frozenset(cues) | {"according", "According"},
         noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
         document_verbs=frozenset(k for k, v in verbs["verbs"].items() if v.get("subject") == "document"),
+        past_participles=_words(verbs.get("irregular_participles", ())),
     )
 
 
@@ -519,7 +521,8 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon, modifiers: b
             if t.k == "p" and not (t.t in _DASHES and 0 < i < len(toks) - 1 and _cap(toks[i - 1].t)
                                    and _cap(toks[i + 1].t)) and t.t not in ("’", "'", "&", "."):
                 break
-            if t.k == "w" and t.low in _STOP_BACK:
+            if t.k == "w" and t.low in _STOP_BACK and not (t.low == "once" and i + 1 <= k and _past_participle(
+                    toks[i + 1], lex)):  # "villages once held by IS": an adverb, not a conjunction
                 if t.low == "and" and i > lo and toks[i - 1].k == "w" and not (
                         _cap(toks[i + 1].t) and not _cap(toks[i - 1].t)) and toks[i + 1].low not in _PRONOUNS:
                     i -= 1
@@ -559,11 +562,15 @@ def _noun_use(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     return False
 
 
+def _past_participle(t: _Tok, lex: _Lexicon) -> bool:
+    return t.k == "w" and t.t.islower() and (t.low.endswith("ed") or t.low in lex.past_participles)
+
+
 def _modifier_phrase(toks: list[_Tok], n: int, k: int, start: int, lex: _Lexicon) -> bool:
     """The verb-like word at ``n`` heads a short phrase after a noun, up to ``k``: ``A U.N. report in July``,
     ``An assessment released in February``, ``A man wounded in the attack`` (not ``He said on Monday the``)."""
     if n <= start or toks[n - 1].k != "w" or toks[n - 1].low in _DETS | _PREPS | lex.aux or \
-            toks[n].low in lex.aux or not (toks[n].low.endswith("ed") or toks[n].low in lex.document_nouns):
+            toks[n].low in lex.aux or not (_past_participle(toks[n], lex) or toks[n].low in lex.document_nouns):
         return False
     tail = toks[n + 1:k + 1]
     if not tail or tail[0].low not in _PREPS or len(tail) > 6:
@@ -664,8 +671,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             if not (c > lo and toks[c].t == "," and c + 1 <= a_hi):
                 break
             first = toks[c + 1]
-            if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
-                                            or first.low in _PREPS or first.low == "where"))
+            if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low in _PREPS
+                                            or _past_participle(first, lex) or first.low == "where"))
                     or (c + 1 == a_hi and first.t.isdigit())):  # "Residents of Kifri, where ..., said"
                 break
             if first.low in _REL and rel[0] < 0:
@@ -1145,7 +1152,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         att = _Att(i, j, "none", cls=cls)
         if lemma == "according to":
             _read_according(toks, att, lex)
-        elif prev is not None and prev.low in _BE and not (j < n and toks[j].low == "by"):
+        elif prev is not None and prev.low in _BE and prev.t.islower() and not (j < n and toks[j].low == "by"):
             # passive: only "it was announced (that) ..." is a quotation, by an unnamed source
             if i >= 2 and toks[i - 2].low == "it" and lemma in lex.impersonal:
                 att.mode, att.speaker_mode, att.impersonal = "lead", "impersonal", lex.impersonal[lemma]
