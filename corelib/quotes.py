@@ -1660,13 +1660,18 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             continue
         words = len(text[q.qs:q.qe].split())
         fragment = any(t.k == "w" for t in toks[:m]) and not (m >= 2 and toks[m - 2].t in (":",))
+        described = False
         if fragment or role == "title":
             title_case = all(w[0].isupper() for w in re.findall(r"[A-Za-z][\w’'-]*", text[q.qs:q.qe])
                              if w.lower() not in ("of", "the", "and", "in", "on", "for", "a", "to"))
-            described = m >= 2 and toks[m - 1].k == "o" and toks[m - 2].low == "as" and any(
-                a.cls == "fragment" and a.mention is not None and a.cue_lo < m - 2 for a in atts)
+            # "described the step as “long overdue”", "described it as a “ticking bomb”", "urging supporters to
+            # “seize the moment”": a short fragment that completes a verb of the fragment class counts
+            lead_in = m - 2 if m >= 3 and toks[m - 2].low in ("a", "an") and toks[m - 3].low == "as" else m - 1
+            described = lead_in >= 1 and toks[m - 1].k == "o" and toks[lead_in - 1].low in ("as", "to") and any(
+                a.cls == "fragment" and (a.mention is not None or a.speaker_mode == "unit") and a.cue_lo < lead_in - 1
+                for a in atts)
             if (words < MIN_FRAGMENT_WORDS and not (described and words >= 2)) or title_case:
-                continue  # but "described the step as “long overdue”" counts
+                continue
         elif words < 2:
             continue
         claimed.add(id(q))
@@ -1681,7 +1686,8 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             if r is not None:
                 r.chain = q.chain
             continue
-        if fragment and role != "title" and subject is not None and any(a.mention is not None for a in atts):
+        if fragment and role != "title" and subject is not None and (described or any(a.mention is not None
+                                                                                    for a in atts)):
             mention, mode = subject, "np"
         r = add(q.qs, q.qe, "direct", None, mention, mode)
         if r is not None:

@@ -739,6 +739,13 @@ def test_speaker_rules_session2(body, expected):
      [("they cannot get new papers", "indirect", "Many families from towns once held by IS")]),
     ("Doctors at the clinic, run with help from a charity, said the wards were full.",
      [("the wards were full", "indirect", "Doctors at the clinic")]),
+    # a short quoted fragment that completes "describing ... as" or "urging ... to" is a row
+    ("The army said it had cleared the valley, describing the cells there as “scattered and hungry.”",
+     [("it had cleared the valley", "indirect", "The army"), ("scattered and hungry.", "direct", "The army")]),
+    ("The cleric appeared on television, urging young men to “stay at home” during the curfew.",
+     [("stay at home", "direct", "The cleric")]),
+    # ... but not a short fragment after "to" with no such verb
+    ("The cleric appeared on television and asked young men to “stay at home” during the curfew.", []),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
