@@ -1773,12 +1773,14 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
         add(s, j.start() if j.re is _JOINED_THAT else q.ce, "partial", a, mention, mode)
         s = j.end()
     # "said the cells were weakened and that they “can no longer hold ground.”": a quotation of four words or
-    # more that ends the clause opens a row of its own at the "and that" before it
+    # more that ends the clause opens a row of its own at the "and that" before it (or see _BEFORE_FRAGMENT)
     last = inside[-1] if inside else None
     if last is not None and last.os > s and last.ce >= e and len(text[last.qs:last.qe].split()) >= MIN_FRAGMENT_WORDS:
         j = None
         for j in _AND_THAT.finditer(text, s, last.os):
             pass
+        if j is None and text[last.qs:last.qs + 1].islower():
+            j = _BEFORE_FRAGMENT.search(text, s, last.os)
         if j is not None and len(re.findall(r"\w+", text[s:j.start()])) >= 3:
             add(s, j.start(), "partial" if any(s <= q.qs < j.start() for q in inside) else "indirect", a, mention,
                 mode)
@@ -1794,6 +1796,9 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
 _JOINED_CLAUSE = re.compile(r"[ \t]*(,)?[ \t]+and[ \t]+(that[ \t]+)?(?=[\w“\"])")
 _JOINED_THAT = re.compile(r"(,)[ \t]+and[ \t]+(that[ \t]+)(?=[\w“\"])")
 _AND_THAT = re.compile(r",?[ \t]+and[ \t]+that[ \t]+")
+# ... or, for a quotation that goes on in lower case, at a comma right before it or at "and" before a short subject
+_BEFORE_FRAGMENT = re.compile(r",[ \t]*$|,?[ \t]+and[ \t]+(?=(?:the|its|their|his|her|[A-Z][\w’'\-]*)"
+                              r"(?:[ \t]+[\w’'\-]+){0,2}[ \t]*$)")
 
 
 # --------------------------------------------------------------------------- speakers across the article

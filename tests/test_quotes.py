@@ -746,6 +746,13 @@ def test_speaker_rules_session2(body, expected):
      [("stay at home", "direct", "The cleric")]),
     # ... but not a short fragment after "to" with no such verb
     ("The cleric appeared on television and asked young men to “stay at home” during the curfew.", []),
+    # ... also after a comma, or after "and" and a short subject, when the quotation goes on in lower case
+    ("The commander said troops seized rifles and food, “which proves the cells are short of supplies.”",
+     [("troops seized rifles and food", "indirect", "The commander"),
+      ("which proves the cells are short of supplies.", "direct", "The commander")]),
+    ("Police said raids had continued and the cells “are now confined to the desert valleys.”",
+     [("raids had continued", "indirect", "Police"),
+      ("the cells “are now confined to the desert valleys.”", "partial", "Police")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
