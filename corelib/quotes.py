@@ -83,6 +83,8 @@ class _Lexicon:
     abbrevs: frozenset
     cue_first: frozenset     # first words of all verb forms, and "according", for a quick test of a sentence
     noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
+    document_verbs: frozenset = frozenset()  # lemmas that report only with a document as subject ("figures show")
+    past_participles: frozenset = frozenset()  # irregular past participles ("held", "run"), which -ed misses
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -166,6 +168,8 @@ def _lex() -> _Lexicon:
         abbrevs=frozenset(abbrevs),
         cue_first=frozenset(cues) | {"according", "According"},
         noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
+        document_verbs=frozenset(k for k, v in verbs["verbs"].items() if v.get("subject") == "document"),
+        past_participles=_words(verbs.get("irregular_participles", ())),
     )
 
 
@@ -358,7 +362,8 @@ _SKIP_BEFORE_CUE = frozenset({"has", "have", "had", "also", "later", "previously
                               "earlier", "reportedly", "once", "would", "will", "may", "might", "could",
                               "recently", "repeatedly", "publicly", "did", "does", "do", "not",
                               "never", "always", "already", "last", "separately", "instead", "allegedly",
-                              "purportedly", "apparently", "only", "first", "just", "even"})
+                              "purportedly", "apparently", "only", "first", "just", "even", "long", "often",
+                              "still", "now"})  # "have long argued", "officials still say"
 _DETS = frozenset({"a", "an", "the", "this", "these", "those", "its", "his", "her", "their", "our", "my", "your",
                    "some", "many", "several", "other", "another", "two", "three", "four", "five", "six", "both",
                    "one", "most", "all", "no", "any", "each", "more", "few", "numerous", "various"})
@@ -466,6 +471,12 @@ def _is_verbish(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     return False
 
 
+def _of_them(toks: list[_Tok]) -> bool:
+    """A part of a group named before: ``One of them``, ``two of us``, ``Some of them``."""
+    return 3 <= len(toks) <= 4 and toks[-1].low in ("them", "us") and toks[-2].low == "of" and \
+        (toks[0].low in _DETS or toks[0].t.isdigit())
+
+
 def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
     """A phrase can name a speaker: a capitalised word, a pronoun, or a person/organisation noun."""
     if not toks or len(toks) > MAX_NP_TOKENS:
@@ -477,7 +488,7 @@ def _np_ok(toks: list[_Tok], lex: _Lexicon) -> bool:
         head_part.append(t)
     if not head_part or any(t.k in ("q", "o", "c") for t in head_part):
         return False
-    if len(head_part) == 1 and head_part[0].low in _PRONOUNS:
+    if len(head_part) == 1 and head_part[0].low in _PRONOUNS or _of_them(head_part):
         return True
     for n, t in enumerate(head_part):
         if t.k != "w":
@@ -510,7 +521,8 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon, modifiers: b
             if t.k == "p" and not (t.t in _DASHES and 0 < i < len(toks) - 1 and _cap(toks[i - 1].t)
                                    and _cap(toks[i + 1].t)) and t.t not in ("’", "'", "&", "."):
                 break
-            if t.k == "w" and t.low in _STOP_BACK:
+            if t.k == "w" and t.low in _STOP_BACK and not (t.low == "once" and i + 1 <= k and _past_participle(
+                    toks[i + 1], lex)):  # "villages once held by IS": an adverb, not a conjunction
                 if t.low == "and" and i > lo and toks[i - 1].k == "w" and not (
                         _cap(toks[i + 1].t) and not _cap(toks[i - 1].t)) and toks[i + 1].low not in _PRONOUNS:
                     i -= 1
@@ -550,11 +562,15 @@ def _noun_use(toks: list[_Tok], i: int, lex: _Lexicon) -> bool:
     return False
 
 
+def _past_participle(t: _Tok, lex: _Lexicon) -> bool:
+    return t.k == "w" and t.t.islower() and (t.low.endswith("ed") or t.low in lex.past_participles)
+
+
 def _modifier_phrase(toks: list[_Tok], n: int, k: int, start: int, lex: _Lexicon) -> bool:
     """The verb-like word at ``n`` heads a short phrase after a noun, up to ``k``: ``A U.N. report in July``,
     ``An assessment released in February``, ``A man wounded in the attack`` (not ``He said on Monday the``)."""
     if n <= start or toks[n - 1].k != "w" or toks[n - 1].low in _DETS | _PREPS | lex.aux or \
-            toks[n].low in lex.aux or not (toks[n].low.endswith("ed") or toks[n].low in lex.document_nouns):
+            toks[n].low in lex.aux or not (_past_participle(toks[n], lex) or toks[n].low in lex.document_nouns):
         return False
     tail = toks[n + 1:k + 1]
     if not tail or tail[0].low not in _PREPS or len(tail) > 6:
@@ -655,8 +671,9 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             if not (c > lo and toks[c].t == "," and c + 1 <= a_hi):
                 break
             first = toks[c + 1]
-            if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low.endswith("ed")
-                                            or first.low in _PREPS)) or (c + 1 == a_hi and first.t.isdigit())):
+            if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low in _PREPS
+                                            or _past_participle(first, lex) or first.low == "where"))
+                    or (c + 1 == a_hi and first.t.isdigit())):  # "Residents of Kifri, where ..., said"
                 break
             if first.low in _REL and rel[0] < 0:
                 rel = (c + 1, a_hi + 1)
@@ -694,7 +711,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
         return None  # "citing police reports": the object of a participle, not a speaker
     last = toks[k]
     if last.k == "w" and last.t.islower() and last.low not in lex.person_nouns and last.low not in lex.org_nouns \
-            and last.low not in lex.statement_nouns and last.low not in _PRONOUNS \
+            and last.low not in lex.statement_nouns and last.low not in lex.document_nouns \
+            and last.low not in _PRONOUNS and not _of_them(toks[start:k + 1]) \
             and not any(t.low in _REL for t in toks[start:k]) \
             and (toks[start].low not in ("a", "an", "the") or last.low in _PREPS | _DETS | _STOP_BACK) \
             and not (toks[i].low not in lex.participles and _head_before_prep(toks, start, k, lex)):
@@ -740,7 +758,18 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
             return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
         if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
             return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
+    if lo == 0 < h_lo and h_hi < 16 and _looks_name(appos, lex) and _role_opens_sentence(toks[:h_hi + 1], lex):
+        return _NP(0, a_hi + 1, 0, h_hi + 1, a_lo, a_hi + 1)
     return None
+
+
+def _role_opens_sentence(toks: list[_Tok], lex: _Lexicon) -> bool:
+    """A sentence that opens with a long role before the name: ``The director of the office for rescuing
+    kidnapped Yazidis, NAME, told ...`` (an article, a singular person noun, then one prepositional phrase)."""
+    if len(toks) < 4 or toks[0].low not in ("the", "a", "an") or not all(t.k == "w" for t in toks):
+        return False
+    p = next((m for m in range(1, len(toks)) if toks[m].low in _PREPS), -1)
+    return p >= 2 and _one_role(toks[:p], lex) and not any(t.low in lex.aux or t.low in lex.cues for t in toks[p:])
 
 
 def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
@@ -774,6 +803,14 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
                 not any(t.low in lex.aux or _is_verbish(toks, n, lex) for n, t in enumerate(toks[k + 1:m], k + 1)):
             np_.role_lo, np_.role_hi = k + 1, m
     return np_
+
+
+def _named_last(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> bool:
+    """A name (with its role) right after the verb ends the sentence: ``..., said Ali Hassan, a spokesman.``"""
+    np_ = _np_after(toks, j, hi, lex)
+    if np_ is None or not _looks_name(toks[np_.lo:np_.hi], lex):
+        return False
+    return all(t.k == "p" for t in toks[np_.role_hi if np_.role_hi > 0 else np_.hi:hi])
 
 
 def _span_text(text: str, toks: list[_Tok], lo: int, hi: int) -> str:
@@ -958,8 +995,13 @@ def _find_that(toks: list[_Tok], k: int, hi: int, lex: _Lexicon, free: int) -> t
             if m + 1 < hi and toks[m + 1].low in lex.aux and toks[m + 1].t.islower():
                 return "", -1  # "in the town that was attacked": a relative clause (not "that IS cells")
             return "that", m
-        if t.k == "w" and t.low in _PREPS:
-            in_pp = True
+        if t.k == "w" and (t.low in _PREPS or (toks[m - 1].t == "," and t.low.endswith("ed") and m + 1 < hi and
+                                               toks[m + 1].low == "by")):
+            in_pp = True  # "in a statement, received by INA, that": a participle aside names a carrier
+            if t.low not in _PREPS:
+                n += 1
+                m += 1
+                continue
         if t.k in ("o", "q") and m > k and toks[m - 1].t in (",", ":"):
             return "quote", m
         if t.k == "p" and t.t not in (",", ":", "’", "'", "-", "(", ")"):
@@ -1062,6 +1104,11 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         if _only_adverbials(before, lex):
             att.mode, att.zone = "lead", 0 if not before else first
             _read_after(toks, att, j, n, cls, obj, lex, parenthetical=bool(before))
+            if att.content is None and not att.direct and toks[first - 1].t in (",", "—", "–") and \
+                    _trail_ok(toks, j, obj, lex) and any(_is_verbish(toks, m, lex) for m in range(first - 1)):
+                # "In Syria, by contrast, fighters have carried out ambushes, the report said.": the fronted
+                # phrase opens a clause the speaker is credited with at the end
+                att.mode, att.zone = "trail", first - 1
         elif after_speech(toks[first - 1]) or (toks[first - 1].t in (",", "—", "–", ":", "(") and
                                                   _trail_ok(toks, j, obj, lex)):
             att.mode, att.zone = "trail", first - 1 if toks[first - 1].k == "p" else first
@@ -1086,6 +1133,10 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             continue
         j, lemma, cls, obj = hit
         prev = toks[i - 1] if i > 0 else None
+        if lemma in lex.document_verbs and not ((d := _np_before(toks, i, 0, lex)) is not None and
+                                                toks[d.hi - 1].low in lex.document_nouns):
+            i = j  # "figures show ...", but not "the video shows ..."
+            continue
         if prev is not None and prev.k == "w" and (prev.low in _DETS or prev.low == "to") and lemma != "according to" \
                 or _noun_use(toks, i, lex):
             i = j  # a noun ("the report", "a U.N. report") or an infinitive ("to respond")
@@ -1101,7 +1152,7 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
         att = _Att(i, j, "none", cls=cls)
         if lemma == "according to":
             _read_according(toks, att, lex)
-        elif prev is not None and prev.low in _BE and not (j < n and toks[j].low == "by"):
+        elif prev is not None and prev.low in _BE and prev.t.islower() and not (j < n and toks[j].low == "by"):
             # passive: only "it was announced (that) ..." is a quotation, by an unnamed source
             if i >= 2 and toks[i - 2].low == "it" and lemma in lex.impersonal:
                 att.mode, att.speaker_mode, att.impersonal = "lead", "impersonal", lex.impersonal[lemma]
@@ -1139,6 +1190,9 @@ def _unit_attributions(toks: list[_Tok], lex: _Lexicon, spoken: frozenset = froz
             _read_after(toks, att, j, n, cls, obj, lex)
         else:
             np_ = _np_before(toks, i, 0, lex)
+            if np_ is not None and prev is not None and prev.t == "," and cls != "fragment" and not obj and \
+                    _named_last(toks, j, n, lex):
+                np_ = None  # "The families, about 600 people, crossed ..., said Ali Hassan, a spokesman."
             if np_ is not None and np_.lo > 0 and toks[np_.lo - 1].low == "what" and j < n and \
                     toks[j].low in _BE:
                 att.mode, att.np, att.zone = "lead", np_, np_.lo - 1
@@ -1211,8 +1265,8 @@ def _coordinated(toks: list[_Tok], i: int, atts: list[_Att], lex: _Lexicon) -> i
         # said ...", "Police arrested the man and said he had confessed"
         first_comma = next((m for m in range(k) if toks[m].t == ","), -1)
         lo = first_comma + 1 if first_comma > 0 and _only_adverbials(toks[:first_comma + 1], lex) else 0
-        if any(t.k in ("q", "o", "c") or t.t in (",", ";", ":") for t in toks[lo:k]):
-            return -1
+        if any(t.k in ("q", "o", "c") or t.t in (";", ":") for t in toks[lo:k]):
+            return -1  # (commas may stand in the first verb's object: "offered a grant, about $1,150, and has said")
     return k - 1 if toks[k - 1].t == "," else k
 
 
@@ -1277,9 +1331,11 @@ def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
         return True
     if first[0].k != "w":
         return False
-    # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,"),
+    # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,",
+    # "Every few months,"),
     # not when it is a clause of its own ("Attacks fell sharply, according to ...")
-    short = len(first) <= 3 and (any(t.low in _TIME or t.low == "ago" or t.t[0].isdigit() for t in first)
+    short = len(first) <= 3 and (any(t.low in _TIME or t.low[:-1] in _TIME or t.low == "ago" or t.t[0].isdigit()
+                                     for t in first)
                                  or (len(first) == 1 and first[0].low.endswith("ly")))
     if first[0].low in lex.adverbial or first[0].low.endswith("ing") or short:
         return not any(t.k in ("q", "o", "c") for t in before) or first[0].low in lex.adverbial
@@ -1604,13 +1660,18 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             continue
         words = len(text[q.qs:q.qe].split())
         fragment = any(t.k == "w" for t in toks[:m]) and not (m >= 2 and toks[m - 2].t in (":",))
+        described = False
         if fragment or role == "title":
             title_case = all(w[0].isupper() for w in re.findall(r"[A-Za-z][\w’'-]*", text[q.qs:q.qe])
                              if w.lower() not in ("of", "the", "and", "in", "on", "for", "a", "to"))
-            described = m >= 2 and toks[m - 1].k == "o" and toks[m - 2].low == "as" and any(
-                a.cls == "fragment" and a.mention is not None and a.cue_lo < m - 2 for a in atts)
+            # "described the step as “long overdue”", "described it as a “ticking bomb”", "urging supporters to
+            # “seize the moment”": a short fragment that completes a verb of the fragment class counts
+            lead_in = m - 2 if m >= 3 and toks[m - 2].low in ("a", "an") and toks[m - 3].low == "as" else m - 1
+            described = lead_in >= 1 and toks[m - 1].k == "o" and toks[lead_in - 1].low in ("as", "to") and any(
+                a.cls == "fragment" and (a.mention is not None or a.speaker_mode == "unit") and a.cue_lo < lead_in - 1
+                for a in atts)
             if (words < MIN_FRAGMENT_WORDS and not (described and words >= 2)) or title_case:
-                continue  # but "described the step as “long overdue”" counts
+                continue
         elif words < 2:
             continue
         claimed.add(id(q))
@@ -1625,7 +1686,8 @@ def _unit_rows(text, toks, role, uq, by_raw, spoken, lex, sid, para, rows, menti
             if r is not None:
                 r.chain = q.chain
             continue
-        if fragment and role != "title" and subject is not None and any(a.mention is not None for a in atts):
+        if fragment and role != "title" and subject is not None and (described or any(a.mention is not None
+                                                                                    for a in atts)):
             mention, mode = subject, "np"
         r = add(q.qs, q.qe, "direct", None, mention, mode)
         if r is not None:
@@ -1710,11 +1772,33 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
             continue  # "A “q” and that B" stays one row; ", and that B" or "“four words or more” and B" do not
         add(s, j.start() if j.re is _JOINED_THAT else q.ce, "partial", a, mention, mode)
         s = j.end()
+    # "said the cells were weakened and that they “can no longer hold ground.”": a quotation of four words or
+    # more that ends the clause opens a row of its own at the "and that" before it (or see _BEFORE_FRAGMENT)
+    last = inside[-1] if inside else None
+    if last is not None and last.os > s and last.ce >= e and len(text[last.qs:last.qe].split()) >= MIN_FRAGMENT_WORDS:
+        j = None
+        for j in _AND_THAT.finditer(text, s, last.os):
+            pass
+        if j is None and text[last.qs:last.qs + 1].islower():
+            j = _BEFORE_FRAGMENT.search(text, s, last.os)
+        if j is not None and len(re.findall(r"\w+", text[s:j.start()])) >= 3:
+            add(s, j.start(), "partial" if any(s <= q.qs < j.start() for q in inside) else "indirect", a, mention,
+                mode)
+            s = j.end()
+            if s == last.os:  # the second clause is the quotation itself: "..., and that “most of them ...”"
+                r = add(last.qs, last.qe, "direct", a, mention, mode)
+                if r is not None:
+                    r.chain = last.chain
+                return
     add(s, e, "partial" if any(s <= q.qs < e for q in inside) else "indirect", a, mention, mode)
 
 
 _JOINED_CLAUSE = re.compile(r"[ \t]*(,)?[ \t]+and[ \t]+(that[ \t]+)?(?=[\w“\"])")
 _JOINED_THAT = re.compile(r"(,)[ \t]+and[ \t]+(that[ \t]+)(?=[\w“\"])")
+_AND_THAT = re.compile(r",?[ \t]+and[ \t]+that[ \t]+")
+# ... or, for a quotation that goes on in lower case, at a comma right before it or at "and" before a short subject
+_BEFORE_FRAGMENT = re.compile(r",[ \t]*$|,?[ \t]+and[ \t]+(?=(?:the|its|their|his|her|[A-Z][\w’'\-]*)"
+                              r"(?:[ \t]+[\w’'\-]+){0,2}[ \t]*$)")
 
 
 # --------------------------------------------------------------------------- speakers across the article

@@ -672,3 +672,87 @@ def test_speaker_id_links_join_name_variants_only():
 ])
 def test_speaker_rules_session2(body, expected):
     assert rows(body) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    # a quotation of four words or more that ends a second "and that" clause is a row of its own
+    ("Col. Sami Rahim said the militants had been pushed out of the river villages and that they “no longer have "
+     "the men to hold ground.”",
+     [("the militants had been pushed out of the river villages", "indirect", "Sami Rahim"),
+      ("they “no longer have the men to hold ground.”", "partial", "Sami Rahim")]),
+    ("The ministry said patrols had doubled since March, and that “the roads are open day and night.”",
+     [("patrols had doubled since March", "indirect", "The ministry"),
+      ("the roads are open day and night.", "direct", "The ministry")]),
+    # ... but a short one stays inside the clause
+    ("Col. Sami Rahim said the militants had been pushed out and that they were “on the run.”",
+     [("the militants had been pushed out and that they were “on the run.”", "partial", "Sami Rahim")]),
+    # a fronted phrase opens a clause that is credited at its end
+    ("Across the river, by contrast, the cells have stepped up raids on checkpoints, the monitors said.",
+     [("Across the river, by contrast, the cells have stepped up raids on checkpoints", "indirect", "the monitors")]),
+    ("In the old souq, most shops are still shuttered, and few traders have returned, local officials say.",
+     [("In the old souq, most shops are still shuttered, and few traders have returned", "indirect",
+       "local officials")]),
+    # ... but a fronted time phrase alone is no clause
+    ("On Sunday, the officials said nothing.", []),
+    # ", said NAME, ROLE." at the end of a sentence whose subject has asides of its own
+    ("The convoy, about 40 trucks, most of them carrying flour, reached the camp on Monday, said Karim Saleh, a "
+     "spokesman for the governor.",
+     [("The convoy, about 40 trucks, most of them carrying flour, reached the camp on Monday", "indirect",
+       "Karim Saleh")]),
+    # ... but "told" takes an addressee, never a speaker
+    ("“We pay or they burn the shop,” a trader in the market, who asked not to be named, told Rudaw.",
+     [("We pay or they burn the shop", "direct", "a trader in the market")]),
+    # relatives and neighbours are people who speak
+    ("The bodies were handed over on Friday morning, according to a relative of one of the dead men.",
+     [("The bodies were handed over on Friday morning", "indirect", "a relative of one of the dead men")]),
+    # adverbs between the auxiliary and the verb; organisations in the plural
+    ("Kurdish officials have long argued that the camps are a threat.",
+     [("the camps are a threat", "indirect", "Kurdish officials")]),
+    ("Humanitarian agencies say funding for the camps has halved.",
+     [("funding for the camps has halved", "indirect", "Humanitarian agencies")]),
+    # a second verb after a comma and "and" shares the sentence's subject, even with commas in the first object
+    ("The ministry has paid each family a grant of 1.5 million dinars, about $1,150, and has said that the camp "
+     "will close in June.",
+     [("the camp will close in June", "indirect", "The ministry")]),
+    ("Every few months, a general visited the front and told reporters the war was over.",
+     [("the war was over", "indirect", "a general")]),
+    # a relative clause with "where" inside the speaker phrase
+    ("Farmers in Bashiqa, where the orchards were burned in 2016, said that the olive harvest was back.",
+     [("the olive harvest was back", "indirect", "Farmers in Bashiqa")]),
+    # "One of them" names a speaker
+    ("Two officers at the prison said the fence had been cut. One of them said the men fled on foot.",
+     [("the fence had been cut", "indirect", "Two officers at the prison"),
+      ("the men fled on foot", "indirect", "One of them")]),
+    # a participle aside naming who carried the statement stands between the verb and "that"
+    ("The army said in a statement, carried by state television, that two bombs were defused.",
+     [("two bombs were defused", "indirect", "The army")]),
+    # a long role opening the sentence before the name
+    ("The head of the office for tracing kidnapped Yazidis, Salwa Qadir, told AFP that 40 graves had been found.",
+     [("40 graves had been found", "indirect", "Salwa Qadir")]),
+    # figures and data "show" a clause; other things that show do not report
+    ("Health ministry figures show more than 900 families have gone home.",
+     [("more than 900 families have gone home", "indirect", "Health ministry figures")]),
+    ("UN data showed that attacks had fallen by half.", [("attacks had fallen by half", "indirect", "UN data")]),
+    ("The video shows fighters have returned to the village.", []),
+    # "IS" (the group) before a verb is no passive "is"; irregular participles head modifiers and asides
+    ("Many families from towns once held by IS say they cannot get new papers.",
+     [("they cannot get new papers", "indirect", "Many families from towns once held by IS")]),
+    ("Doctors at the clinic, run with help from a charity, said the wards were full.",
+     [("the wards were full", "indirect", "Doctors at the clinic")]),
+    # a short quoted fragment that completes "describing ... as" or "urging ... to" is a row
+    ("The army said it had cleared the valley, describing the cells there as “scattered and hungry.”",
+     [("it had cleared the valley", "indirect", "The army"), ("scattered and hungry.", "direct", "The army")]),
+    ("The cleric appeared on television, urging young men to “stay at home” during the curfew.",
+     [("stay at home", "direct", "The cleric")]),
+    # ... but not a short fragment after "to" with no such verb
+    ("The cleric appeared on television and asked young men to “stay at home” during the curfew.", []),
+    # ... also after a comma, or after "and" and a short subject, when the quotation goes on in lower case
+    ("The commander said troops seized rifles and food, “which proves the cells are short of supplies.”",
+     [("troops seized rifles and food", "indirect", "The commander"),
+      ("which proves the cells are short of supplies.", "direct", "The commander")]),
+    ("Police said raids had continued and the cells “are now confined to the desert valleys.”",
+     [("raids had continued", "indirect", "Police"),
+      ("the cells “are now confined to the desert valleys.”", "partial", "Police")]),
+])
+def test_quote_rules_session3(body, expected):
+    assert rows(body) == expected
