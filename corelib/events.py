@@ -79,6 +79,8 @@ class Vocabulary:
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
     required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
     role_cue_words: int = 0        # the most tokens a source, perpetrator or target cue has
+    trigger_start: re.Pattern | None = None  # (on lower-cased text) where a trigger may start
+    trigger_window: re.Pattern = re.compile(r"\S*")  # a word and as many more as a trigger has tokens
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +157,9 @@ def vocabulary() -> Vocabulary:
         relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
         role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
+        trigger_start=_word_start_pattern(triggers),
+        trigger_window=re.compile(r"\S*(?:\s+\S+){0,%d}" % max((len(key) for lst in triggers.values()
+                                                                for key, *_ in lst), default=0)),
         casualty_words=re.compile(alt(w.lower() for w in casualty_words)),
         people_after=re.compile(rf"\s+(?:(?:the|of)\s+)?{qty}\b", re.I),
         people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
@@ -162,6 +167,14 @@ def vocabulary() -> Vocabulary:
         required_count={key: re.compile(rf"(?<![\w-]){qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
                         for key in required},
     )
+
+
+def _word_start_pattern(words) -> re.Pattern | None:
+    """A pattern for lower-cased text that finds every place where a token equal to one of ``words``
+    (lower-case ASCII words) may start, and more; None when a word is no such word."""
+    if not words or not all(w.isascii() and re.fullmatch(r"[a-z0-9_]+", w) for w in words):
+        return None
+    return re.compile(rf"(?<![a-z0-9_])(?:{'|'.join(sorted(words, key=len, reverse=True))})(?![a-z0-9_])")
 
 
 # --------------------------------------------------------------------------- numbers and casualties
@@ -305,7 +318,35 @@ class Trigger:
 def triggers(sentence: str) -> list[Trigger]:
     """Event trigger words in a sentence (longest match), with offsets into it."""
     v = vocabulary()
-    toks = actors.tokenize(sentence)
+    low = sentence.lower()
+    if v.trigger_start is None or len(low) != len(sentence):
+        return _triggers_of_tokens(sentence, actors.tokenize(sentence))
+    # Only the words a trigger can start with are looked at, each with the few words after it: tokens never
+    # cross white space, so tokenizing from a white space before the word to one after it gives the tokens
+    # that tokenizing the whole sentence gives there.
+    out: list[Trigger] = []
+    taken = 0   # the tokens before this offset belong to the last trigger found
+    for cand in v.trigger_start.finditer(low):
+        at = cand.start()
+        if at < taken:
+            continue
+        lo = sentence.rfind(" ", 0, at) + 1
+        hi = v.trigger_window.match(sentence, at).end()
+        toks = actors.tokenize(sentence[lo:hi], lo)
+        i = next((k for k, t in enumerate(toks) if t.start == at), None)
+        if i is None:
+            continue  # inside a word ("éattack"): no token starts here
+        found = _triggers_of_tokens(sentence, toks[i:], first_only=True)
+        if found:
+            out.append(found[0])
+            taken = found[0].end
+    return out
+
+
+def _triggers_of_tokens(sentence: str, toks: list, first_only: bool = False) -> list[Trigger]:
+    """Triggers in the tokens of a sentence, left to right, longest match first; with ``first_only``, the
+    trigger that starts at the first token, if any."""
+    v = vocabulary()
     low = [t.text.lower() for t in toks]
     out: list[Trigger] = []
     i = 0
@@ -322,6 +363,8 @@ def triggers(sentence: str) -> list[Trigger]:
             i += len(key)
         else:
             i += 1
+        if first_only:
+            break
     return out
 
 

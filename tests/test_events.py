@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corelib import cli, events
+from corelib import actors, cli, events
 from corelib.events import casualties, number_value
 from corelib.parse import parse_documents
 
@@ -280,6 +280,21 @@ def test_adversarial_casualty_fragments(parts):
     sentence = " ".join(parts)
     for c in casualties(sentence):
         assert sentence[c.start:c.end] == c.text and c.value >= 0
+
+
+_TRIGGER_PIECES = ["attack", "Attack", "ATTACK", "suicide", "bombing", "bomber", "F-16s", "struck", "air", "strike",
+                   "air-strike", "ISISʼattack", "éattack", "attack’s", "(attack)", "blew", "himself", "up", "handed",
+                   "over", "KILLING", "\u212aidnapped", "İED", "IED", "raid", "-", "\n", "\xa0", "car", "taken",
+                   "hostage", "into", "custody", "the", ",", "rocket-attack", "suicide\nbombing",
+                   "detonated his explosive vest", "strike by coalition aircraft", "suicide car bombing"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TRIGGER_PIECES), max_size=14), st.sampled_from(["", " ", "  "]))
+def test_triggers_read_near_candidate_words_equal_triggers_of_all_tokens(parts, sep):
+    sentence = sep.join(parts)
+    expected = events._triggers_of_tokens(sentence, actors.tokenize(sentence))
+    assert events.triggers(sentence) == expected
 
 
 # --------------------------------------------------------------------------- command line
