@@ -74,6 +74,7 @@ class Vocabulary:
     relative_days: dict
     quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
     relative_re: re.Pattern | None = None
+    relative_words: tuple = ()     # the longest word of each relative day: a text without any has none
     casualty_words: re.Pattern = re.compile("")   # (lower case, on _folded text) no match: no casualties
     people_after: re.Pattern = re.compile("(?!)")  # "arrested 12 suspects": a count right after the trigger
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
@@ -156,6 +157,7 @@ def vocabulary() -> Vocabulary:
                                           for w in raw.get(key, [])} | {"no", "left"}),
         relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
+        relative_words=tuple(sorted({max(str(k).lower().split(), key=len) for k in raw.get("relative_days") or {}})),
         role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
         trigger_start=_word_start_pattern(triggers),
         trigger_window=re.compile(r"\S*(?:\s+\S+){0,%d}" % max((len(key) for lst in triggers.values()
@@ -215,11 +217,13 @@ def _counted(after: str, v: Vocabulary) -> bool:
     return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
 
 
-# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter (dotted and dotless i, long s,
-# Kelvin sign). Mapped to that letter before lower-casing, a case-sensitive search for lower-case words finds
-# every place where a case-insensitive pattern of those words could match, and is much faster.
-_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
-_IGNORECASE_SPECIAL = re.compile("[İıſK]")
+# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter and that lower-casing does not turn
+# into it (dotted and dotless i, long s; the Kelvin sign lower-cases to k). Mapped to that letter before
+# lower-casing, a case-sensitive search for lower-case words finds every place where a case-insensitive
+# pattern of those words could match, and is much faster. (The ASCII K listed here before made almost every
+# text take the slow translate for nothing.)
+_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+_IGNORECASE_SPECIAL = re.compile("[İıſ]")
 
 
 def _folded(text: str) -> str:
@@ -697,6 +701,10 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         dl_start, dl_end = datelines.get(art.doc_id, (0, 0))
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
         doc_dates = dates_by_doc.get(art.doc_id, [])
+        # a sentence without one of the relative_words (looked up in lower case) has no "yesterday", "today", ...
+        folded = _folded(text)
+        rel_words = [w for w in v.relative_words if w in folded]
+        rel_every = len(folded) != len(text)  # offsets in ``folded`` are not those of ``text``
         n = 0
         seen: set[str] = set()   # event types already listed for this article
         doc_from = len(rows)     # this article's rows start here
@@ -705,7 +713,8 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
             try:
                 in_sent = [m for m in doc_ment if start <= m["start"] < end]
                 ds = [d for d in doc_dates if start <= d["start"] < end]
-                ds += _relative_dates(sentence, start, pub, v)
+                if rel_words and (rel_every or any(folded.find(w, start, end) >= 0 for w in rel_words)):
+                    ds += _relative_dates(sentence, start, pub, v)
                 found = events_in_sentence(sentence, start, in_sent, ds, include_generic)
             except Exception as exc:  # one bad sentence never stops a batch
                 warnings.warn(f"events.extract: {art.doc_id} sentence {sent_id}: {type(exc).__name__}: {exc}")
