@@ -80,6 +80,7 @@ class Vocabulary:
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
     required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
     role_cue_words: int = 0        # the most tokens a source, perpetrator or target cue has
+    tail_words: dict = field(default_factory=dict)  # pattern ending the text ($) -> the most words it spans
     trigger_start: re.Pattern | None = None  # (on lower-cased text) where a trigger may start
     trigger_window: re.Pattern = re.compile(r"\S*")  # a word and as many more as a trigger has tokens
 
@@ -108,6 +109,8 @@ def vocabulary() -> Vocabulary:
     ones = "one|two|three|four|five|six|seven|eight|nine"
     num = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{tens})-(?:{ones})|{alt(numbers)})"
     qual = alt(raw.get("number_qualifiers", []))
+    qty_words = max((len(str(q).split()) for q in raw.get("number_qualifiers", [])), default=0) + \
+        max([len(str(n).split()) for n in raw["numbers"]] + [1])  # "no fewer than" + "a couple of"
     qty = rf"(?P<qual>(?:{qual})\s+)?(?P<num>{num})"
     killed, wounded = alt(raw["killed_words"]), alt(raw["wounded_words"])
     verbs = rf"(?P<kverb>{killed})|(?P<wverb>{wounded})"
@@ -159,6 +162,8 @@ def vocabulary() -> Vocabulary:
         if raw.get("relative_days") else None,
         relative_words=tuple(sorted({max(str(k).lower().split(), key=len) for k in raw.get("relative_days") or {}})),
         role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
+        tail_words={"qty_tail": qty_words, "count_re": qty_words + 2, "people_before": qty_words + 4 + 2 + 1,
+                    "modifier_tail": max((len(str(m).split()) for m in raw.get("actor_modifiers", [])), default=0)},
         trigger_start=_word_start_pattern(triggers),
         trigger_window=re.compile(r"\S*(?:\s+\S+){0,%d}" % max((len(key) for lst in triggers.values()
                                                                 for key, *_ in lst), default=0)),
@@ -177,6 +182,15 @@ def _word_start_pattern(words) -> re.Pattern | None:
     if not words or not all(w.isascii() and re.fullmatch(r"[a-z0-9_]+", w) for w in words):
         return None
     return re.compile(rf"(?<![a-z0-9_])(?:{'|'.join(sorted(words, key=len, reverse=True))})(?![a-z0-9_])")
+
+
+def _search_end(v: Vocabulary, name: str, text: str) -> re.Match | None:
+    """``pattern.search(text)`` for the pattern ``name`` of the vocabulary, which ends at the end of the text
+    ($) and spans at most ``v.tail_words[name]`` words: tried only from the white space before that many
+    last words (the same match, without trying every earlier position)."""
+    words = v.tail_words[name]
+    parts = text.rsplit(maxsplit=words)
+    return getattr(v, name).search(text, len(parts[0]) if len(parts) > words else 0)
 
 
 # --------------------------------------------------------------------------- numbers and casualties
@@ -401,7 +415,7 @@ def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabular
     """perpetrator | target | source (the actor reports the event) for an actor mention and an event trigger."""
     pre = sentence[max(0, m_start - 60):m_start]
     while True:  # "by suspected ISIS", "on the PMF", "killed at least 3 Iraqi soldiers"
-        tail = v.modifier_tail.search(pre) or v.qty_tail.search(pre)
+        tail = _search_end(v, "modifier_tail", pre) or _search_end(v, "qty_tail", pre)
         if tail is None:
             break
         pre = pre[:tail.start()]
@@ -617,11 +631,11 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
         value = _count_value(m)
         if value is not None and _person_follows(sentence[anchor.end + m.end():], v):
             return value
-        value = _count_value(v.people_before.search(sentence[:anchor.start]))
+        value = _count_value(_search_end(v, "people_before", sentence[:anchor.start]))
         if value is not None:
             return value
     head = head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head
-    value = _count_value(v.count_re.search(head[-80:]))
+    value = _count_value(_search_end(v, "count_re", head[-80:]))
     if value not in (None, 1):
         return value
     if anchor.requires:

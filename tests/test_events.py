@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from corelib import actors, cli, events
@@ -295,6 +295,24 @@ def test_triggers_read_near_candidate_words_equal_triggers_of_all_tokens(parts, 
     sentence = sep.join(parts)
     expected = events._triggers_of_tokens(sentence, actors.tokenize(sentence))
     assert events.triggers(sentence) == expected
+
+
+_TAIL_PIECES = ["at least", "no fewer than", "a couple of", "half a dozen", "twenty-five", "1,200", "38", "(12",
+                "a", "an", "the", "suspected", "high-ranking", "members of", "soldiers", "were", "have been",
+                "also", "by", "of", "killed", ",", "ISIS", "\n", "  ", "-3", "x12"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TAIL_PIECES), max_size=16), st.sampled_from(["", " ", "  "]))
+@example(["by", "no fewer than", "a couple of", "soldiers", "soldiers", "soldiers", "soldiers", "have been", "also"], " ")
+@example(["by", "no fewer than", "a couple of", "suspected", "soldiers"], " ")
+def test_patterns_that_end_the_text_are_searched_from_the_last_words_only(parts, end):
+    text = " ".join(parts) + end
+    v = events.vocabulary()
+    for name in v.tail_words:
+        expected = getattr(v, name).search(text)
+        found = events._search_end(v, name, text)
+        assert (found and found.span()) == (expected and expected.span())
 
 
 # --------------------------------------------------------------------------- command line
