@@ -74,11 +74,15 @@ class Vocabulary:
     relative_days: dict
     quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
     relative_re: re.Pattern | None = None
+    relative_words: tuple = ()     # the longest word of each relative day: a text without any has none
     casualty_words: re.Pattern = re.compile("")   # (lower case, on _folded text) no match: no casualties
     people_after: re.Pattern = re.compile("(?!)")  # "arrested 12 suspects": a count right after the trigger
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
     required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
     role_cue_words: int = 0        # the most tokens a source, perpetrator or target cue has
+    tail_words: dict = field(default_factory=dict)  # pattern ending the text ($) -> the most words it spans
+    trigger_start: re.Pattern | None = None  # (on lower-cased text) where a trigger may start
+    trigger_window: re.Pattern = re.compile(r"\S*")  # a word and as many more as a trigger has tokens
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +109,8 @@ def vocabulary() -> Vocabulary:
     ones = "one|two|three|four|five|six|seven|eight|nine"
     num = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{tens})-(?:{ones})|{alt(numbers)})"
     qual = alt(raw.get("number_qualifiers", []))
+    qty_words = max((len(str(q).split()) for q in raw.get("number_qualifiers", [])), default=0) + \
+        max([len(str(n).split()) for n in raw["numbers"]] + [1])  # "no fewer than" + "a couple of"
     qty = rf"(?P<qual>(?:{qual})\s+)?(?P<num>{num})"
     killed, wounded = alt(raw["killed_words"]), alt(raw["wounded_words"])
     verbs = rf"(?P<kverb>{killed})|(?P<wverb>{wounded})"
@@ -154,7 +160,13 @@ def vocabulary() -> Vocabulary:
                                           for w in raw.get(key, [])} | {"no", "left"}),
         relative_re=re.compile(rf"\b(?:{alt(raw.get('relative_days') or {})})\b", re.I)
         if raw.get("relative_days") else None,
+        relative_words=tuple(sorted({max(str(k).lower().split(), key=len) for k in raw.get("relative_days") or {}})),
         role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
+        tail_words={"qty_tail": qty_words, "count_re": qty_words + 2, "people_before": qty_words + 4 + 2 + 1,
+                    "modifier_tail": max((len(str(m).split()) for m in raw.get("actor_modifiers", [])), default=0)},
+        trigger_start=_word_start_pattern(triggers),
+        trigger_window=re.compile(r"\S*(?:\s+\S+){0,%d}" % max((len(key) for lst in triggers.values()
+                                                                for key, *_ in lst), default=0)),
         casualty_words=re.compile(alt(w.lower() for w in casualty_words)),
         people_after=re.compile(rf"\s+(?:(?:the|of)\s+)?{qty}\b", re.I),
         people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
@@ -162,6 +174,23 @@ def vocabulary() -> Vocabulary:
         required_count={key: re.compile(rf"(?<![\w-]){qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
                         for key in required},
     )
+
+
+def _word_start_pattern(words) -> re.Pattern | None:
+    """A pattern for lower-cased text that finds every place where a token equal to one of ``words``
+    (lower-case ASCII words) may start, and more; None when a word is no such word."""
+    if not words or not all(w.isascii() and re.fullmatch(r"[a-z0-9_]+", w) for w in words):
+        return None
+    return re.compile(rf"(?<![a-z0-9_])(?:{'|'.join(sorted(words, key=len, reverse=True))})(?![a-z0-9_])")
+
+
+def _search_end(v: Vocabulary, name: str, text: str) -> re.Match | None:
+    """``pattern.search(text)`` for the pattern ``name`` of the vocabulary, which ends at the end of the text
+    ($) and spans at most ``v.tail_words[name]`` words: tried only from the white space before that many
+    last words (the same match, without trying every earlier position)."""
+    words = v.tail_words[name]
+    parts = text.rsplit(maxsplit=words)
+    return getattr(v, name).search(text, len(parts[0]) if len(parts) > words else 0)
 
 
 # --------------------------------------------------------------------------- numbers and casualties
@@ -202,11 +231,13 @@ def _counted(after: str, v: Vocabulary) -> bool:
     return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
 
 
-# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter (dotted and dotless i, long s,
-# Kelvin sign). Mapped to that letter before lower-casing, a case-sensitive search for lower-case words finds
-# every place where a case-insensitive pattern of those words could match, and is much faster.
-_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
-_IGNORECASE_SPECIAL = re.compile("[İıſK]")
+# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter and that lower-casing does not turn
+# into it (dotted and dotless i, long s; the Kelvin sign lower-cases to k). Mapped to that letter before
+# lower-casing, a case-sensitive search for lower-case words finds every place where a case-insensitive
+# pattern of those words could match, and is much faster. (The ASCII K listed here before made almost every
+# text take the slow translate for nothing.)
+_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+_IGNORECASE_SPECIAL = re.compile("[İıſ]")
 
 
 def _folded(text: str) -> str:
@@ -305,7 +336,35 @@ class Trigger:
 def triggers(sentence: str) -> list[Trigger]:
     """Event trigger words in a sentence (longest match), with offsets into it."""
     v = vocabulary()
-    toks = actors.tokenize(sentence)
+    low = sentence.lower()
+    if v.trigger_start is None or len(low) != len(sentence):
+        return _triggers_of_tokens(sentence, actors.tokenize(sentence))
+    # Only the words a trigger can start with are looked at, each with the few words after it: tokens never
+    # cross white space, so tokenizing from a white space before the word to one after it gives the tokens
+    # that tokenizing the whole sentence gives there.
+    out: list[Trigger] = []
+    taken = 0   # the tokens before this offset belong to the last trigger found
+    for cand in v.trigger_start.finditer(low):
+        at = cand.start()
+        if at < taken:
+            continue
+        lo = sentence.rfind(" ", 0, at) + 1
+        hi = v.trigger_window.match(sentence, at).end()
+        toks = actors.tokenize(sentence[lo:hi], lo)
+        i = next((k for k, t in enumerate(toks) if t.start == at), None)
+        if i is None:
+            continue  # inside a word ("éattack"): no token starts here
+        found = _triggers_of_tokens(sentence, toks[i:], first_only=True)
+        if found:
+            out.append(found[0])
+            taken = found[0].end
+    return out
+
+
+def _triggers_of_tokens(sentence: str, toks: list, first_only: bool = False) -> list[Trigger]:
+    """Triggers in the tokens of a sentence, left to right, longest match first; with ``first_only``, the
+    trigger that starts at the first token, if any."""
+    v = vocabulary()
     low = [t.text.lower() for t in toks]
     out: list[Trigger] = []
     i = 0
@@ -322,6 +381,8 @@ def triggers(sentence: str) -> list[Trigger]:
             i += len(key)
         else:
             i += 1
+        if first_only:
+            break
     return out
 
 
@@ -354,7 +415,7 @@ def _role(sentence: str, m_start: int, m_end: int, anchor: Trigger, v: Vocabular
     """perpetrator | target | source (the actor reports the event) for an actor mention and an event trigger."""
     pre = sentence[max(0, m_start - 60):m_start]
     while True:  # "by suspected ISIS", "on the PMF", "killed at least 3 Iraqi soldiers"
-        tail = v.modifier_tail.search(pre) or v.qty_tail.search(pre)
+        tail = _search_end(v, "modifier_tail", pre) or _search_end(v, "qty_tail", pre)
         if tail is None:
             break
         pre = pre[:tail.start()]
@@ -570,11 +631,11 @@ def _count(head: str, sentence: str, anchor: Trigger, v: Vocabulary) -> int | No
         value = _count_value(m)
         if value is not None and _person_follows(sentence[anchor.end + m.end():], v):
             return value
-        value = _count_value(v.people_before.search(sentence[:anchor.start]))
+        value = _count_value(_search_end(v, "people_before", sentence[:anchor.start]))
         if value is not None:
             return value
     head = head[:len(head) - len(anchor.text)] if head.endswith(anchor.text) else head
-    value = _count_value(v.count_re.search(head[-80:]))
+    value = _count_value(_search_end(v, "count_re", head[-80:]))
     if value not in (None, 1):
         return value
     if anchor.requires:
@@ -654,6 +715,10 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         dl_start, dl_end = datelines.get(art.doc_id, (0, 0))
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
         doc_dates = dates_by_doc.get(art.doc_id, [])
+        # a sentence without one of the relative_words (looked up in lower case) has no "yesterday", "today", ...
+        folded = _folded(text)
+        rel_words = [w for w in v.relative_words if w in folded]
+        rel_every = len(folded) != len(text)  # offsets in ``folded`` are not those of ``text``
         n = 0
         seen: set[str] = set()   # event types already listed for this article
         doc_from = len(rows)     # this article's rows start here
@@ -662,7 +727,8 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
             try:
                 in_sent = [m for m in doc_ment if start <= m["start"] < end]
                 ds = [d for d in doc_dates if start <= d["start"] < end]
-                ds += _relative_dates(sentence, start, pub, v)
+                if rel_words and (rel_every or any(folded.find(w, start, end) >= 0 for w in rel_words)):
+                    ds += _relative_dates(sentence, start, pub, v)
                 found = events_in_sentence(sentence, start, in_sent, ds, include_generic)
             except Exception as exc:  # one bad sentence never stops a batch
                 warnings.warn(f"events.extract: {art.doc_id} sentence {sent_id}: {type(exc).__name__}: {exc}")

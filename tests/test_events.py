@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from corelib import cli, events
+from corelib import actors, cli, events
 from corelib.events import casualties, number_value
 from corelib.parse import parse_documents
 
@@ -280,6 +280,39 @@ def test_adversarial_casualty_fragments(parts):
     sentence = " ".join(parts)
     for c in casualties(sentence):
         assert sentence[c.start:c.end] == c.text and c.value >= 0
+
+
+_TRIGGER_PIECES = ["attack", "Attack", "ATTACK", "suicide", "bombing", "bomber", "F-16s", "struck", "air", "strike",
+                   "air-strike", "ISISʼattack", "éattack", "attack’s", "(attack)", "blew", "himself", "up", "handed",
+                   "over", "KILLING", "\u212aidnapped", "İED", "IED", "raid", "-", "\n", "\xa0", "car", "taken",
+                   "hostage", "into", "custody", "the", ",", "rocket-attack", "suicide\nbombing",
+                   "detonated his explosive vest", "strike by coalition aircraft", "suicide car bombing"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TRIGGER_PIECES), max_size=14), st.sampled_from(["", " ", "  "]))
+def test_triggers_read_near_candidate_words_equal_triggers_of_all_tokens(parts, sep):
+    sentence = sep.join(parts)
+    expected = events._triggers_of_tokens(sentence, actors.tokenize(sentence))
+    assert events.triggers(sentence) == expected
+
+
+_TAIL_PIECES = ["at least", "no fewer than", "a couple of", "half a dozen", "twenty-five", "1,200", "38", "(12",
+                "a", "an", "the", "suspected", "high-ranking", "members of", "soldiers", "were", "have been",
+                "also", "by", "of", "killed", ",", "ISIS", "\n", "  ", "-3", "x12"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TAIL_PIECES), max_size=16), st.sampled_from(["", " ", "  "]))
+@example(["by", "no fewer than", "a couple of", "soldiers", "soldiers", "soldiers", "soldiers", "have been", "also"], " ")
+@example(["by", "no fewer than", "a couple of", "suspected", "soldiers"], " ")
+def test_patterns_that_end_the_text_are_searched_from_the_last_words_only(parts, end):
+    text = " ".join(parts) + end
+    v = events.vocabulary()
+    for name in v.tail_words:
+        expected = getattr(v, name).search(text)
+        found = events._search_end(v, name, text)
+        assert (found and found.span()) == (expected and expected.span())
 
 
 # --------------------------------------------------------------------------- command line
