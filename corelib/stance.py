@@ -283,35 +283,15 @@ def _first_words(pattern: str) -> set[tuple[str, bool]] | None:
     return None if first is None or nullable or not all(w for w, _ in first) else first
 
 
-def _trie_regex(words: Iterable[str], whole: Iterable[str] = ()) -> str:
-    """Regex source matching any of the ``words`` as the start of a word, or any of the ``whole`` words
-    followed by no word character, as a character trie (fast to scan)."""
-    trie: dict = {}
-    for w, end in sorted({(w, "") for w in words} | {(w, "$") for w in whole}):
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[end] = {}
-
-    def build(node: dict) -> str:
-        if "" in node:
-            return ""  # a shorter prefix already triggers
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != "$"]
-        if "$" in node:
-            alts.append(r"(?!\w)")
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return build(trie)
-
-
 _WORD_AT = re.compile(r"\w+")
+_NO_CANDIDATES = (None, {})
 
 
 class _Matcher:
     """Find non-overlapping matches of many patterns, leftmost first and by rank at the same place.
 
     Equivalent to one big alternation, but each pattern is tried only at words that start with
-    one of its literal first words (found with a single trie regex), which is many times faster.
+    one of its literal first words (looked up per distinct word), which is many times faster.
     """
 
     def __init__(self, entries: list[tuple[str, str, object]]):
@@ -327,44 +307,30 @@ class _Matcher:
                 for w, whole in first:
                     (self.whole if whole else self.index)[w].append((rank, rx, payload))
         self.longest = max((len(w) for w in self.index), default=0)
-        self.trigger = re.compile(r"(?<!\w)" + _trie_regex(self.index, self.whole), re.IGNORECASE) \
-            if self.index or self.whole else None
-        self._by_word: dict[str, tuple] = {}  # lower-cased word -> its candidates as one alternation
+        self._by_word: dict[str, tuple] = {}  # lower-cased word -> (its candidates as one alternation,)
         self._combined: dict[tuple, tuple] = {}  # ranks of a candidate set -> its alternation
 
-    def _candidates(self, word: str) -> tuple[re.Pattern, dict[int, tuple[int, object]]]:
+    def _candidates(self, word: str) -> tuple[re.Pattern | None, dict[int, tuple[int, object]]]:
         """The candidate patterns of a word as one alternation in rank order (the first alternative that
-        matches is the best-ranked match), and the (rank, payload) of each alternative by group number."""
-        got = self._by_word.get(word)
+        matches is the best-ranked match), and the (rank, payload) of each alternative by group number;
+        (None, {}) when no pattern starts with the word."""
+        index = self.index
+        cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
+                       + self.whole.get(word, []), key=lambda c: c[0])
+        if not cands:
+            return _NO_CANDIDATES
+        key = tuple(c[0] for c in cands)
+        got = self._combined.get(key)
         if got is None:
-            index = self.index
-            cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
-                           + self.whole.get(word, []), key=lambda c: c[0])
-            key = tuple(c[0] for c in cands)
-            got = self._combined.get(key)
-            if got is None:
-                # patterns written in the cue syntax have no capturing groups, so the alternative that
-                # matched is the last group
-                parts = [f"({rx.pattern})" for _, rx, _ in cands]
-                groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
-                got = self._combined[key] = (re.compile("|".join(parts) or "(?!)", re.IGNORECASE), groups)
-            if len(self._by_word) > 200_000:
-                self._by_word.clear()
-            self._by_word[word] = got
+            # patterns written in the cue syntax have no capturing groups, so the alternative that
+            # matched is the last group
+            parts = [f"({rx.pattern})" for _, rx, _ in cands]
+            groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
+            got = self._combined[key] = (re.compile("|".join(parts), re.IGNORECASE), groups)
         return got
 
-    def find(self, text: str) -> list[tuple[int, int, object]]:
-        """Return (start, end, payload) of the accepted matches, in text order."""
-        found = []
-        if self.trigger is not None:
-            word_at, candidates = _WORD_AT.match, self._candidates
-            for t in self.trigger.finditer(text):
-                p = t.start()
-                rx, groups = candidates(word_at(text, p).group().lower())
-                m = rx.match(text, p)
-                if m is not None and m.end() > p:
-                    rank, payload = groups[m.lastindex]
-                    found.append((p, rank, m.end(), payload))
+    def _accept(self, found: list[tuple[int, int, int, object]], text: str) -> list[tuple[int, int, object]]:
+        """Add the matches of the patterns tried everywhere, then keep the leftmost, best-ranked ones."""
         for rank, rx, payload in self.raw:
             found += [(m.start(), rank, m.end(), payload) for m in rx.finditer(text) if m.end() > m.start()]
         found.sort(key=lambda f: (f[0], f[1]))
@@ -374,6 +340,38 @@ class _Matcher:
                 out.append((start, end, payload))
                 cursor = end
         return out
+
+    def find(self, text: str) -> list[tuple[int, int, object]]:
+        """Return (start, end, payload) of the accepted matches, in text order."""
+        return _find_together((self,), text, self._by_word)[0]
+
+
+def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, tuple | None]) \
+        -> list[list[tuple[int, int, object]]]:
+    """Return ``matcher.find(text)`` for each of several matchers, reading the words of the text once;
+    ``cache`` keeps each lower-cased word's candidates for these matchers (None: no pattern starts there)."""
+    found: list[list] = [[] for _ in matchers]
+    get = cache.get
+    for w in _WORD_AT.finditer(text):
+        word = w.group().lower()
+        cands = get(word, _NO_CANDIDATES)
+        if cands is _NO_CANDIDATES:
+            cands = tuple(m._candidates(word) for m in matchers)
+            if all(rx is None for rx, _ in cands):
+                cands = None
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[word] = cands
+        if cands is None:
+            continue
+        p = w.start()
+        for k, (rx, groups) in enumerate(cands):
+            if rx is not None:
+                m = rx.match(text, p)
+                if m is not None and m.end() > p:
+                    rank, payload = groups[m.lastindex]
+                    found[k].append((p, rank, m.end(), payload))
+    return [m._accept(f, text) for m, f in zip(matchers, found)]
 
 
 @dataclass(frozen=True)
@@ -427,6 +425,8 @@ class Codebook:
     # a unit that reports one event ("killing nine soldiers", not "since January"): the model gives it no side
     event_report: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
     event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+    # lower-cased word -> its candidate patterns in main, modifiers, anchors and pronouns (_find_matches)
+    word_candidates: dict = field(repr=False, compare=False, default_factory=dict)
 
     def reports_event(self, text: str) -> bool:
         """Does the text report one event (and no count over a span of time)?"""
@@ -838,10 +838,10 @@ def _match_doc(cb: Codebook, text: str) -> _DocMatches:
 
 
 def _find_matches(cb: Codebook, text: str) -> _DocMatches:
-    main = cb.main.find(text)
-    mods = cb.modifiers.find(text)
-    anchors = [m[0] for m in cb.anchors.find(text)]
-    pronouns = [m[0] for m in cb.pronouns.find(text)] if cb.pronouns is not None else []
+    matchers = (cb.main, cb.modifiers, cb.anchors) + ((cb.pronouns,) if cb.pronouns is not None else ())
+    main, mods, anchors, *pronouns = _find_together(matchers, text, cb.word_candidates)
+    anchors = [m[0] for m in anchors]
+    pronouns = [m[0] for m in pronouns[0]] if pronouns else []
     return _DocMatches(text, main, [m[0] for m in main], mods, [m[0] for m in mods], anchors, pronouns)
 
 
