@@ -284,7 +284,20 @@ def _first_words(pattern: str) -> set[tuple[str, bool]] | None:
 
 
 _WORD_AT = re.compile(r"\w+")
-_NO_CANDIDATES = (None, {})
+_NO_CANDIDATES = (None, None, {})
+# Letters that re.IGNORECASE matches with an ASCII letter although str.lower() does not make them that letter
+# (dotted and dotless i, long s), and capital sigma, which str.lower() writes by its context: a text without
+# them whose lower-case copy is as long has, at every offset, the letter that re.IGNORECASE compares.
+_CASE_SPECIAL = re.compile("[İıſΣ]")
+_INLINE_FLAGS = re.compile(r"\(\?[a-z-]")
+
+
+def _lower_case_safe(src: str) -> bool:
+    """Does a regex match a lower-cased text case-sensitively exactly where it matches the text with
+    re.IGNORECASE? True when it has no upper-case letter (nor escape such as \\W), no inline flags and no
+    non-ASCII letter."""
+    return src == src.lower() and not _INLINE_FLAGS.search(src) and \
+        all(c.isascii() or c.lower() == c.upper() for c in src)
 
 
 class _Matcher:
@@ -310,10 +323,11 @@ class _Matcher:
         self._by_word: dict[str, tuple] = {}  # lower-cased word -> (its candidates as one alternation,)
         self._combined: dict[tuple, tuple] = {}  # ranks of a candidate set -> its alternation
 
-    def _candidates(self, word: str) -> tuple[re.Pattern | None, dict[int, tuple[int, object]]]:
+    def _candidates(self, word: str) -> tuple[re.Pattern | None, re.Pattern | None, dict[int, tuple[int, object]]]:
         """The candidate patterns of a word as one alternation in rank order (the first alternative that
-        matches is the best-ranked match), and the (rank, payload) of each alternative by group number;
-        (None, {}) when no pattern starts with the word."""
+        matches is the best-ranked match), the same alternation without re.IGNORECASE for a lower-cased text
+        when it gives the same matches there (else None), and the (rank, payload) of each alternative by
+        group number; (None, None, {}) when no pattern starts with the word."""
         index = self.index
         cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
                        + self.whole.get(word, []), key=lambda c: c[0])
@@ -326,7 +340,9 @@ class _Matcher:
             # matched is the last group
             parts = [f"({rx.pattern})" for _, rx, _ in cands]
             groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
-            got = self._combined[key] = (re.compile("|".join(parts), re.IGNORECASE), groups)
+            src = "|".join(parts)
+            got = self._combined[key] = (re.compile(src, re.IGNORECASE),
+                                         re.compile(src) if _lower_case_safe(src) else None, groups)
         return got
 
     def _accept(self, found: list[tuple[int, int, int, object]], text: str) -> list[tuple[int, int, object]]:
@@ -352,12 +368,16 @@ def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, t
     ``cache`` keeps each lower-cased word's candidates for these matchers (None: no pattern starts there)."""
     found: list[list] = [[] for _ in matchers]
     get = cache.get
-    for w in _WORD_AT.finditer(text):
-        word = w.group().lower()
+    low = text.lower()
+    # the lower-cased text can stand for the text (same offsets, same words lower-cased): its words are read
+    # as they are, and alternations without re.IGNORECASE, which run faster, are tried on it
+    folded = text.isascii() or (len(low) == len(text) and not _CASE_SPECIAL.search(text))
+    for w in _WORD_AT.finditer(low if folded else text):
+        word = w.group() if folded else w.group().lower()
         cands = get(word, _NO_CANDIDATES)
         if cands is _NO_CANDIDATES:
             cands = tuple(m._candidates(word) for m in matchers)
-            if all(rx is None for rx, _ in cands):
+            if all(rx is None for rx, _, _ in cands):
                 cands = None
             if len(cache) > 200_000:
                 cache.clear()
@@ -365,9 +385,9 @@ def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, t
         if cands is None:
             continue
         p = w.start()
-        for k, (rx, groups) in enumerate(cands):
+        for k, (rx, rx_low, groups) in enumerate(cands):
             if rx is not None:
-                m = rx.match(text, p)
+                m = rx_low.match(low, p) if folded and rx_low is not None else rx.match(text, p)
                 if m is not None and m.end() > p:
                     rank, payload = groups[m.lastindex]
                     found[k].append((p, rank, m.end(), payload))
