@@ -7,6 +7,7 @@ from unittest import mock
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from corelib import stance
 
@@ -110,6 +111,18 @@ def test_fast_model_features_equal_scikit_learn_transform(parsed_seeds):
         theirs.sort_indices()
         assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
         assert np.array_equal(ours.data, theirs.data)
+
+
+def test_fast_word_ngram_counts_equal_scikit_learn_for_other_ranges(parsed_seeds):
+    texts = parsed_seeds.sentences["text"].tolist()[:60] + ["", "one", "two words", "ISIS isn't finished."]
+    for ngram_range in ((1, 3), (2, 3), (2, 2)):
+        vec = TfidfVectorizer(ngram_range=ngram_range, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'’]*\b")
+        vec.fit(texts[:40])
+        ours, theirs = stance._tfidf_features(vec, texts), vec.transform(texts).tocsr()
+        theirs.sort_indices()
+        assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+        assert np.array_equal(ours.data, theirs.data)
+    assert stance._ngram_counts(vec, []).shape == (0, len(vec.vocabulary_))
 
 
 def test_matches_are_cached_per_text_and_codebook():
