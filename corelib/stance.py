@@ -1125,6 +1125,13 @@ def _codes(items: Iterable[str], ids: dict[str, int]) -> np.ndarray:
     return np.fromiter((setdefault(w, len(ids)) for w in items), dtype=np.int64)
 
 
+def _pair_counts(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype) -> sp.csr_array:
+    """How often each (row, column) pair occurs, as a CSR matrix with sorted indices (no sort left to do)."""
+    pairs, counts = np.unique(rows * max(shape[1], 1) + cols, return_counts=True)
+    r, c = np.divmod(pairs, max(shape[1], 1))
+    return sp.csr_array((counts.astype(dtype), c, np.searchsorted(r, np.arange(shape[0] + 1))), shape=shape)
+
+
 def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
     """The count matrix ``vec.transform`` starts from (a fitted ``word`` or ``char_wb`` vectorizer): the same
     numbers, computed several times faster on many texts (tokens and n-grams counted as integer codes)."""
@@ -1149,8 +1156,10 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
             w_idx.extend(grams[0])
             w_val.extend(grams[1])
             w_ptr.append(len(w_idx))
-        words = sp.csr_array((np.ones(len(codes), dtype=vec.dtype), (doc, codes)), shape=(len(texts), len(names)))
-        X = sp.csr_array(words @ _csr(w_val, w_idx, w_ptr, (len(names), len(vocab)), vec.dtype))
+        words = _pair_counts(doc, codes, (len(texts), len(names)), vec.dtype)
+        grams = _csr(w_val, w_idx, w_ptr, (len(names), len(vocab)), vec.dtype)
+        # a product of CSC matrices turned into CSR comes out with sorted indices (sorting the CSR product costs more)
+        X = sp.csr_array((words.tocsc() @ grams.tocsc()).tocsr())
     else:
         # gram[i]: the code of the n-gram that starts at token i (-1: it would cross into the next text); an
         # n-gram's code numbers the distinct pairs (code of its first n-1 tokens, its last token)
@@ -1171,10 +1180,8 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
                 found = index >= 0
                 rows.append(doc[:len(gram)][ok][found])
                 cols.append(index[found])
-        X = sp.csr_array((np.ones(sum(len(r) for r in rows), dtype=vec.dtype),
-                          (np.concatenate(rows + [np.zeros(0, dtype=np.int64)]),
-                           np.concatenate(cols + [np.zeros(0, dtype=np.int64)]))), shape=(len(texts), len(vocab)))
-    X.sum_duplicates()
+        X = _pair_counts(np.concatenate(rows + [np.zeros(0, dtype=np.int64)]),
+                         np.concatenate(cols + [np.zeros(0, dtype=np.int64)]), (len(texts), len(vocab)), vec.dtype)
     X.sort_indices()
     return X
 
