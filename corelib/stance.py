@@ -1119,10 +1119,12 @@ def _csr(values: list, indices: list, indptr: list, shape: tuple[int, int], dtyp
                          np.asarray(indptr, dtype=np.int32)), shape=shape)
 
 
-def _codes(items: Iterable[str], ids: dict[str, int]) -> np.ndarray:
-    """The id of each item in ``ids`` (an item seen first gets the next id)."""
-    setdefault = ids.setdefault
-    return np.fromiter((setdefault(w, len(ids)) for w in items), dtype=np.int64)
+def _codes(items: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Number the items in the order they first occur: the number of each item, and the distinct items."""
+    values = np.empty(len(items), dtype=object)
+    values[:] = items
+    codes, distinct = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), distinct.tolist()
 
 
 def _pair_counts(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype) -> sp.csr_array:
@@ -1139,9 +1141,7 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
     split = str.split if vec.analyzer == "char_wb" else vec.build_tokenizer()  # split(): scikit-learn's white space
     tokens = [split(preprocess(text)) for text in texts]
     doc = np.repeat(np.arange(len(texts), dtype=np.int64), [len(t) for t in tokens])
-    ids: dict[str, int] = {}
-    codes = _codes(chain.from_iterable(tokens), ids)
-    names = list(ids)
+    codes, names = _codes(list(chain.from_iterable(tokens)))
     if vec.analyzer == "char_wb":
         # (counts of the words in each text) @ (counts of the n-grams in each distinct word)
         cache = _GRAM_CACHE.setdefault(vec, {})  # word -> (n-gram ids, their counts)
