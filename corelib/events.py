@@ -478,11 +478,16 @@ def _pick_place(places: list[dict], anchor: Trigger, offset: int) -> dict | None
     return max(near, key=lambda p: p["start"]) if near else None
 
 
+def _no_event_words(sentence: str, v: Vocabulary) -> bool:
+    """True when no word of the sentence can start a trigger or a casualty phrase (it has no event)."""
+    return v.quick.isdisjoint(_WORDS.findall(sentence.lower()))
+
+
 def events_in_sentence(sentence: str, offset: int, mentions: list[dict], dates: list[dict],
                        include_generic: bool = False) -> list[dict]:
     """Events in one sentence; ``mentions``/``dates`` carry article offsets, ``offset`` is the sentence start."""
     v = vocabulary()
-    if v.quick.isdisjoint(_WORDS.findall(sentence.lower())):
+    if _no_event_words(sentence, v):
         return []
     trig = triggers(sentence)
     cas = casualties(sentence)
@@ -724,6 +729,8 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         doc_from = len(rows)     # this article's rows start here
         for sent_id, start, end in spans:
             sentence = text[start:end]
+            if _no_event_words(sentence, v):
+                continue  # events_in_sentence would find nothing: its mentions and dates are not gathered
             try:
                 in_sent = [m for m in doc_ment if start <= m["start"] < end]
                 ds = [d for d in doc_dates if start <= d["start"] < end]

@@ -24,6 +24,7 @@ import weakref
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -283,35 +284,28 @@ def _first_words(pattern: str) -> set[tuple[str, bool]] | None:
     return None if first is None or nullable or not all(w for w, _ in first) else first
 
 
-def _trie_regex(words: Iterable[str], whole: Iterable[str] = ()) -> str:
-    """Regex source matching any of the ``words`` as the start of a word, or any of the ``whole`` words
-    followed by no word character, as a character trie (fast to scan)."""
-    trie: dict = {}
-    for w, end in sorted({(w, "") for w in words} | {(w, "$") for w in whole}):
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[end] = {}
-
-    def build(node: dict) -> str:
-        if "" in node:
-            return ""  # a shorter prefix already triggers
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != "$"]
-        if "$" in node:
-            alts.append(r"(?!\w)")
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return build(trie)
-
-
 _WORD_AT = re.compile(r"\w+")
+_NO_CANDIDATES = (None, None, {})
+# Letters that re.IGNORECASE matches with an ASCII letter although str.lower() does not make them that letter
+# (dotted and dotless i, long s), and capital sigma, which str.lower() writes by its context: a text without
+# them whose lower-case copy is as long has, at every offset, the letter that re.IGNORECASE compares.
+_CASE_SPECIAL = re.compile("[İıſΣ]")
+_INLINE_FLAGS = re.compile(r"\(\?[a-z-]")
+
+
+def _lower_case_safe(src: str) -> bool:
+    """Does a regex match a lower-cased text case-sensitively exactly where it matches the text with
+    re.IGNORECASE? True when it has no upper-case letter (nor escape such as \\W), no inline flags and no
+    non-ASCII letter."""
+    return src == src.lower() and not _INLINE_FLAGS.search(src) and \
+        all(c.isascii() or c.lower() == c.upper() for c in src)
 
 
 class _Matcher:
     """Find non-overlapping matches of many patterns, leftmost first and by rank at the same place.
 
     Equivalent to one big alternation, but each pattern is tried only at words that start with
-    one of its literal first words (found with a single trie regex), which is many times faster.
+    one of its literal first words (looked up per distinct word), which is many times faster.
     """
 
     def __init__(self, entries: list[tuple[str, str, object]]):
@@ -327,44 +321,33 @@ class _Matcher:
                 for w, whole in first:
                     (self.whole if whole else self.index)[w].append((rank, rx, payload))
         self.longest = max((len(w) for w in self.index), default=0)
-        self.trigger = re.compile(r"(?<!\w)" + _trie_regex(self.index, self.whole), re.IGNORECASE) \
-            if self.index or self.whole else None
-        self._by_word: dict[str, tuple] = {}  # lower-cased word -> its candidates as one alternation
+        self._by_word: dict[str, tuple] = {}  # lower-cased word -> (its candidates as one alternation,)
         self._combined: dict[tuple, tuple] = {}  # ranks of a candidate set -> its alternation
 
-    def _candidates(self, word: str) -> tuple[re.Pattern, dict[int, tuple[int, object]]]:
+    def _candidates(self, word: str) -> tuple[re.Pattern | None, re.Pattern | None, dict[int, tuple[int, object]]]:
         """The candidate patterns of a word as one alternation in rank order (the first alternative that
-        matches is the best-ranked match), and the (rank, payload) of each alternative by group number."""
-        got = self._by_word.get(word)
+        matches is the best-ranked match), the same alternation without re.IGNORECASE for a lower-cased text
+        when it gives the same matches there (else None), and the (rank, payload) of each alternative by
+        group number; (None, None, {}) when no pattern starts with the word."""
+        index = self.index
+        cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
+                       + self.whole.get(word, []), key=lambda c: c[0])
+        if not cands:
+            return _NO_CANDIDATES
+        key = tuple(c[0] for c in cands)
+        got = self._combined.get(key)
         if got is None:
-            index = self.index
-            cands = sorted([c for k in range(1, min(len(word), self.longest) + 1) for c in index.get(word[:k], ())]
-                           + self.whole.get(word, []), key=lambda c: c[0])
-            key = tuple(c[0] for c in cands)
-            got = self._combined.get(key)
-            if got is None:
-                # patterns written in the cue syntax have no capturing groups, so the alternative that
-                # matched is the last group
-                parts = [f"({rx.pattern})" for _, rx, _ in cands]
-                groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
-                got = self._combined[key] = (re.compile("|".join(parts) or "(?!)", re.IGNORECASE), groups)
-            if len(self._by_word) > 200_000:
-                self._by_word.clear()
-            self._by_word[word] = got
+            # patterns written in the cue syntax have no capturing groups, so the alternative that
+            # matched is the last group
+            parts = [f"({rx.pattern})" for _, rx, _ in cands]
+            groups = {g: (rank, payload) for g, (rank, _, payload) in enumerate(cands, start=1)}
+            src = "|".join(parts)
+            got = self._combined[key] = (re.compile(src, re.IGNORECASE),
+                                         re.compile(src) if _lower_case_safe(src) else None, groups)
         return got
 
-    def find(self, text: str) -> list[tuple[int, int, object]]:
-        """Return (start, end, payload) of the accepted matches, in text order."""
-        found = []
-        if self.trigger is not None:
-            word_at, candidates = _WORD_AT.match, self._candidates
-            for t in self.trigger.finditer(text):
-                p = t.start()
-                rx, groups = candidates(word_at(text, p).group().lower())
-                m = rx.match(text, p)
-                if m is not None and m.end() > p:
-                    rank, payload = groups[m.lastindex]
-                    found.append((p, rank, m.end(), payload))
+    def _accept(self, found: list[tuple[int, int, int, object]], text: str) -> list[tuple[int, int, object]]:
+        """Add the matches of the patterns tried everywhere, then keep the leftmost, best-ranked ones."""
         for rank, rx, payload in self.raw:
             found += [(m.start(), rank, m.end(), payload) for m in rx.finditer(text) if m.end() > m.start()]
         found.sort(key=lambda f: (f[0], f[1]))
@@ -374,6 +357,42 @@ class _Matcher:
                 out.append((start, end, payload))
                 cursor = end
         return out
+
+    def find(self, text: str) -> list[tuple[int, int, object]]:
+        """Return (start, end, payload) of the accepted matches, in text order."""
+        return _find_together((self,), text, self._by_word)[0]
+
+
+def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, tuple | None]) \
+        -> list[list[tuple[int, int, object]]]:
+    """Return ``matcher.find(text)`` for each of several matchers, reading the words of the text once;
+    ``cache`` keeps each lower-cased word's candidates for these matchers (None: no pattern starts there)."""
+    found: list[list] = [[] for _ in matchers]
+    get = cache.get
+    low = text.lower()
+    # the lower-cased text can stand for the text (same offsets, same words lower-cased): its words are read
+    # as they are, and alternations without re.IGNORECASE, which run faster, are tried on it
+    folded = text.isascii() or (len(low) == len(text) and not _CASE_SPECIAL.search(text))
+    for w in _WORD_AT.finditer(low if folded else text):
+        word = w.group() if folded else w.group().lower()
+        cands = get(word, _NO_CANDIDATES)
+        if cands is _NO_CANDIDATES:
+            cands = tuple(m._candidates(word) for m in matchers)
+            if all(rx is None for rx, _, _ in cands):
+                cands = None
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[word] = cands
+        if cands is None:
+            continue
+        p = w.start()
+        for k, (rx, rx_low, groups) in enumerate(cands):
+            if rx is not None:
+                m = rx_low.match(low, p) if folded and rx_low is not None else rx.match(text, p)
+                if m is not None and m.end() > p:
+                    rank, payload = groups[m.lastindex]
+                    found[k].append((p, rank, m.end(), payload))
+    return [m._accept(f, text) for m, f in zip(matchers, found)]
 
 
 @dataclass(frozen=True)
@@ -427,6 +446,8 @@ class Codebook:
     # a unit that reports one event ("killing nine soldiers", not "since January"): the model gives it no side
     event_report: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
     event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+    # lower-cased word -> its candidate patterns in main, modifiers, anchors and pronouns (_find_matches)
+    word_candidates: dict = field(repr=False, compare=False, default_factory=dict)
 
     def reports_event(self, text: str) -> bool:
         """Does the text report one event (and no count over a span of time)?"""
@@ -838,10 +859,10 @@ def _match_doc(cb: Codebook, text: str) -> _DocMatches:
 
 
 def _find_matches(cb: Codebook, text: str) -> _DocMatches:
-    main = cb.main.find(text)
-    mods = cb.modifiers.find(text)
-    anchors = [m[0] for m in cb.anchors.find(text)]
-    pronouns = [m[0] for m in cb.pronouns.find(text)] if cb.pronouns is not None else []
+    matchers = (cb.main, cb.modifiers, cb.anchors) + ((cb.pronouns,) if cb.pronouns is not None else ())
+    main, mods, anchors, *pronouns = _find_together(matchers, text, cb.word_candidates)
+    anchors = [m[0] for m in anchors]
+    pronouns = [m[0] for m in pronouns[0]] if pronouns else []
     return _DocMatches(text, main, [m[0] for m in main], mods, [m[0] for m in mods], anchors, pronouns)
 
 
@@ -1098,24 +1119,36 @@ def _csr(values: list, indices: list, indptr: list, shape: tuple[int, int], dtyp
                          np.asarray(indptr, dtype=np.int32)), shape=shape)
 
 
+def _codes(items: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Number the items in the order they first occur: the number of each item, and the distinct items."""
+    values = np.empty(len(items), dtype=object)
+    values[:] = items
+    codes, distinct = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), distinct.tolist()
+
+
+def _pair_counts(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype) -> sp.csr_array:
+    """How often each (row, column) pair occurs, as a CSR matrix with sorted indices (no sort left to do)."""
+    pairs, counts = np.unique(rows * max(shape[1], 1) + cols, return_counts=True)
+    r, c = np.divmod(pairs, max(shape[1], 1))
+    return sp.csr_array((counts.astype(dtype), c, np.searchsorted(r, np.arange(shape[0] + 1))), shape=shape)
+
+
 def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
     """The count matrix ``vec.transform`` starts from (a fitted ``word`` or ``char_wb`` vectorizer): the same
-    numbers, computed several times faster on many texts."""
+    numbers, computed several times faster on many texts (tokens and n-grams counted as integer codes)."""
     preprocess, vocab = vec.build_preprocessor(), vec.vocabulary_
-    indptr, indices, values = [0], [], []
+    split = str.split if vec.analyzer == "char_wb" else vec.build_tokenizer()  # split(): scikit-learn's white space
+    tokens = [split(preprocess(text)) for text in texts]
+    doc = np.repeat(np.arange(len(texts), dtype=np.int64), [len(t) for t in tokens])
+    codes, names = _codes(list(chain.from_iterable(tokens)))
     if vec.analyzer == "char_wb":
         # (counts of the words in each text) @ (counts of the n-grams in each distinct word)
-        words: dict[str, int] = {}
-        for text in texts:
-            counts = Counter(preprocess(text).split())  # split() as scikit-learn's white-space runs
-            indices.extend(words.setdefault(w, len(words)) for w in counts)
-            values.extend(counts.values())
-            indptr.append(len(indices))
         cache = _GRAM_CACHE.setdefault(vec, {})  # word -> (n-gram ids, their counts)
         if len(cache) > 200_000:  # tens of MB at most
             cache.clear()
         w_ptr, w_idx, w_val = [0], [], []
-        for word in words:
+        for word in names:
             grams = cache.get(word)
             if grams is None:
                 counts = Counter(_word_grams(vec, word))
@@ -1123,22 +1156,32 @@ def _ngram_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_array:
             w_idx.extend(grams[0])
             w_val.extend(grams[1])
             w_ptr.append(len(w_idx))
-        X = sp.csr_array(_csr(values, indices, indptr, (len(texts), len(words)), vec.dtype)
-                         @ _csr(w_val, w_idx, w_ptr, (len(words), len(vocab)), vec.dtype))
+        words = _pair_counts(doc, codes, (len(texts), len(names)), vec.dtype)
+        grams = _csr(w_val, w_idx, w_ptr, (len(names), len(vocab)), vec.dtype)
+        # a product of CSC matrices turned into CSR comes out with sorted indices (sorting the CSR product costs more)
+        X = sp.csr_array((words.tocsc() @ grams.tocsc()).tocsr())
     else:
-        tokenize, (low, high) = vec.build_tokenizer(), vec.ngram_range
-        join = " ".join
-        for text in texts:
-            tokens = tokenize(preprocess(text))
-            grams: list[str] = []
-            for n in range(low, min(high, len(tokens)) + 1):
-                grams.extend(tokens if n == 1 else map(join, zip(*(tokens[k:] for k in range(n)))))
-            counts = Counter(map(vocab.get, grams))
-            counts.pop(None, None)  # n-grams outside the vocabulary
-            indices.extend(counts.keys())
-            values.extend(counts.values())
-            indptr.append(len(indices))
-        X = _csr(values, indices, indptr, (len(texts), len(vocab)), vec.dtype)
+        # gram[i]: the code of the n-gram that starts at token i (-1: it would cross into the next text); an
+        # n-gram's code numbers the distinct pairs (code of its first n-1 tokens, its last token)
+        low, high = vec.ngram_range
+        rows, cols = [], []
+        gram, gram_names, size = codes, names, max(len(names), 1)
+        for n in range(1, high + 1):
+            if n > 1:
+                last = codes[n - 1:]
+                ok = (gram[:-1] >= 0) & (doc[:len(last)] == doc[n - 1:])
+                distinct, inverse = np.unique(gram[:-1][ok] * size + last[ok], return_inverse=True)
+                gram = np.full(len(last), -1, dtype=np.int64)
+                gram[ok] = inverse
+                gram_names = [f"{gram_names[k // size]} {names[k % size]}" for k in distinct.tolist()]
+            if n >= low:
+                ok = gram >= 0
+                index = np.array([vocab.get(g, -1) for g in gram_names], dtype=np.int64)[gram[ok]]
+                found = index >= 0
+                rows.append(doc[:len(gram)][ok][found])
+                cols.append(index[found])
+        X = _pair_counts(np.concatenate(rows + [np.zeros(0, dtype=np.int64)]),
+                         np.concatenate(cols + [np.zeros(0, dtype=np.int64)]), (len(texts), len(vocab)), vec.dtype)
     X.sort_indices()
     return X
 

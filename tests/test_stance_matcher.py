@@ -2,10 +2,12 @@
 trying every pattern at every word, the model's features against scikit-learn's own transform, and a fit
 read back from the disk cache against the fit itself."""
 import re
+from unittest import mock
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from corelib import stance
 
@@ -69,6 +71,37 @@ def test_matcher_equals_trying_every_pattern_everywhere(words, seps):
     assert MATCHER.find(text) == _naive(ENTRIES, text)
 
 
+CASED_ENTRIES = ENTRIES + [("IS", stance._alias_regex("IS"), len(ENTRIES)),
+                           ("Daesh", "(?<!\\w)Daesh(?!\\w)", len(ENTRIES) + 1)]
+CASED_MATCHER = stance._Matcher(CASED_ENTRIES)
+# upper case, a case-sensitive alias, the Kelvin sign, sigma and a combining dot: the matcher reads a
+# lower-cased copy of such texts and tries patterns without re.IGNORECASE on it where that changes nothing
+CASED_WORDS = WORDS + ["ISIS", "IS", "Is", "DAESH", "Daesh", "Sleeper", "CELLS", "attac\u212as", "ΣΑΣ",
+                       "a\u0307", "ATTACKED", "Re-Forming"]
+# dotted and dotless i and long s: re.IGNORECASE takes them for i and s, str.lower() does not, so the matcher
+# (which looks patterns up by the lower-cased word) reads these texts as they are
+SPECIAL_WORDS = CASED_WORDS + ["İsis", "ıs", "İS", "ſleeper", "İ", "raıds", "cellſ"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(CASED_WORDS), max_size=25), st.lists(st.sampled_from([" ", ", ", ". ", "-"]),
+                                                                    min_size=25, max_size=25))
+def test_matcher_on_any_case_equals_trying_every_pattern_everywhere(words, seps):
+    text = "".join(w + s for w, s in zip(words, seps))
+    assert CASED_MATCHER.find(text) == _naive(CASED_ENTRIES, text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(SPECIAL_WORDS), max_size=25), st.lists(st.sampled_from([" ", ", ", "-"]),
+                                                                      min_size=25, max_size=25))
+def test_matcher_reads_a_lower_cased_copy_only_where_that_changes_nothing(words, seps):
+    text = "".join(w + s for w, s in zip(words, seps))
+    with mock.patch.object(stance, "_lower_case_safe", lambda src: False), \
+            mock.patch.object(stance, "_CASE_SPECIAL", re.compile(r"[\s\S]")):
+        plain = stance._Matcher(CASED_ENTRIES).find(text)  # every pattern with re.IGNORECASE on the text
+    assert CASED_MATCHER.find(text) == plain
+
+
 def test_fast_model_features_equal_scikit_learn_transform(parsed_seeds):
     model = stance.fitted_model()
     texts = model._prepare(parsed_seeds.sentences["text"].tolist() + ["", "  Name  0 ", "ISIS isn't finished."])
@@ -78,6 +111,18 @@ def test_fast_model_features_equal_scikit_learn_transform(parsed_seeds):
         theirs.sort_indices()
         assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
         assert np.array_equal(ours.data, theirs.data)
+
+
+def test_fast_word_ngram_counts_equal_scikit_learn_for_other_ranges(parsed_seeds):
+    texts = parsed_seeds.sentences["text"].tolist()[:60] + ["", "one", "two words", "ISIS isn't finished."]
+    for ngram_range in ((1, 3), (2, 3), (2, 2)):
+        vec = TfidfVectorizer(ngram_range=ngram_range, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'’]*\b")
+        vec.fit(texts[:40])
+        ours, theirs = stance._tfidf_features(vec, texts), vec.transform(texts).tocsr()
+        theirs.sort_indices()
+        assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+        assert np.array_equal(ours.data, theirs.data)
+    assert stance._ngram_counts(vec, []).shape == (0, len(vec.vocabulary_))
 
 
 def test_matches_are_cached_per_text_and_codebook():
