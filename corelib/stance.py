@@ -1992,6 +1992,11 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
             # one passing voice (a resident's remark, one background sentence) does not make an article
             # take a side: the side needs several voices, or one voice that says it at length
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
+        elif methods != ["model"] and label not in cb.sides and label != cb.neutral and not any(
+                len(voices[lab]) >= agg["min_side_voices"] or totals[lab] >= agg["single_voice_weight"]
+                for lab in cb.sides):
+            # both ways, but only in passing: no side has the voices or the weight a side needs on its own
+            label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
             _balanced_headline(cb, text_of(doc_id), int(title["start"]), int(title["end"]))

@@ -559,6 +559,33 @@ def test_one_passing_voice_does_not_make_an_article_take_a_side():
     assert arts.loc["three", "stance"] == "contained" and arts.loc["three", "voices_contained"] == 3
 
 
+def test_two_passing_voices_either_way_do_not_make_an_article_mixed():
+    from corelib.parse import parse_documents
+
+    text = ("Families return to a Sinjar village\n\n"
+            "SINJAR, Iraq – Forty families moved back to the village of Gohbal this week, the district council "
+            "said, after a road to the town was repaired.\n\n"
+            "“Daesh is gone from here. Now we need water and a school,” said one returnee, Khalil Murad.\n\n"
+            "“Daesh is regrouping in the hills,” said his neighbour, Adla Qasim, who keeps her goats close.\n\n"
+            "The council said it would open a clinic in the spring.\n")
+    parsed = parse_documents([{"doc_id": "v", "text": text}])
+    quotes = pd.DataFrame([{"doc_id": "v", "quote": "Daesh is gone from here. Now we need water and a school",
+                            "speaker": "Khalil Murad", "speaker_id": "murad"},
+                           {"doc_id": "v", "quote": "Daesh is regrouping in the hills",
+                            "speaker": "Adla Qasim", "speaker_id": "qasim"}])
+    tagged = S.tag_quotes(parsed, quotes, method="rules").set_index("speaker")
+    assert tagged.loc["Khalil Murad", "stance"] == "contained" and tagged.loc["Adla Qasim", "stance"] == "resurgent"
+    art = S.tag_articles(parsed, S.tag_sentences(parsed, method="rules"), tagged.reset_index()).iloc[0]
+    # one voice each way, each below single_voice_weight: the weights alone say mixed (the smaller side has
+    # over 40% and min_side), but these are passing remarks, not a position
+    cb = S.load_codebook()
+    totals = {lab: art[f"score_{lab}"] for lab in cb.sides}
+    assert S._aggregate(cb, totals, cb.aggregate["min_total"])[0] == "mixed"
+    assert art["voices_resurgent"] == 1 and art["voices_contained"] == 1
+    assert max(totals.values()) < cb.aggregate["single_voice_weight"]
+    assert art["stance"] == "none"
+
+
 # --------------------------------------------------------------------------- the learned model
 
 def test_model_is_an_sklearn_estimator():
