@@ -82,14 +82,19 @@ def _gazetteer_names() -> frozenset:
     return frozenset(names)
 
 
+def _not_a_place(words: list[str]) -> bool:
+    """A dateline place has no stop word and no label word ("ANALYSIS-After Assad, ..." is a Reuters slug)."""
+    bp = _boilerplate()
+    return any(w in _stop_words() or w in bp["title_labels"] or w in bp["line_labels"] for w in words)
+
+
 def _bare_place(line: str) -> str:
     """The place of a line that is only a place name in capitals ("ANKARA", "DEIR EZZOR"), else ''."""
     bare = _DATELINE_BARE.match(line)
     if not bare or len(bare["place"]) <= 2:
         return ""
     words = [w.lower() for w in bare["place"].split()]
-    bp = _boilerplate()
-    if any(w in _stop_words() or w in bp["title_labels"] or w in bp["line_labels"] for w in words):
+    if _not_a_place(words):
         return ""
     if len(words) > 1 and " ".join(words) not in _gazetteer_names():  # "JOHN SMITH" is no place
         return ""
@@ -475,7 +480,7 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
         return None
     place, region, credit = m["place"], m["region"] or m["pregion"] or "", (m["credit"] or "").strip()
     words = place.split() + region.replace(",", " ").split()
-    if any(w.lower().strip(".") in _stop_words() for w in words):
+    if any(w.lower().strip(".") in _stop_words() for w in words) or _not_a_place([w.lower() for w in place.split()]):
         return None
     if credit and not any(ch.isalpha() for ch in credit):
         return None

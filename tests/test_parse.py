@@ -286,6 +286,16 @@ def test_a_capitalised_line_that_is_no_place_is_no_dateline(line):
     assert out["article"]["dateline_place"] == ""
 
 
+@pytest.mark.parametrize("slug", ["ANALYSIS", "EXCLUSIVE", "FACTBOX", "INSIGHT"])
+def test_a_reuters_slug_opens_the_headline_not_a_dateline(slug):
+    head = f"{slug}-After the fall of Assad, militants see an opening in Syria's desert"
+    assert match_dateline(head) is None
+    out = parse_article("t", f"{head}\n\nBAGHDAD, March 3 (Reuters) - Militants have stepped up attacks, officials said.")
+    art = out["article"]
+    assert art["title"] == head
+    assert art["dateline_place"].split(",")[0] == "Baghdad" and art["dateline_credit"] == "Reuters"
+
+
 def test_a_labelled_headline_may_end_in_a_full_stop():
     out = parse_article("t", "Analysis: The group is weaker. It is not gone.\n\nFor years, officials have said the war is over.")
     assert out["article"]["title"] == "Analysis: The group is weaker. It is not gone."
