@@ -139,7 +139,7 @@ def test_extract_is_deterministic(parsed_seeds, seed_quotes):
     assert again.to_csv(index=False) == seed_quotes.to_csv(index=False)
 
 
-TEAM_SETS = ["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"]
+TEAM_SETS = ["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"]
 
 
 @pytest.mark.parametrize("name", TEAM_SETS)
