@@ -1334,7 +1334,8 @@ def _only_adverbials(before: list[_Tok], lex: _Lexicon) -> bool:
     # a short piece counts when it reads as a time phrase ("Two days later,", "In 2019,", "Separately,",
     # "Every few months,"),
     # not when it is a clause of its own ("Attacks fell sharply, according to ...")
-    short = len(first) <= 3 and (any(t.low in _TIME or t.low[:-1] in _TIME or t.low == "ago" or t.t[0].isdigit()
+    short = len(first) <= 3 and (any(t.low in _TIME or (t.low.endswith("s") and t.low[:-1] in _TIME)
+                                     or t.low == "ago" or t.t[0].isdigit()
                                      for t in first)
                                  or (len(first) == 1 and first[0].low.endswith("ly")))
     if first[0].low in lex.adverbial or first[0].low.endswith("ing") or short:
@@ -1777,8 +1778,9 @@ def _clause_rows(text, toks, cs, ce, a, mention, mode, qtok, quotes_by_close, cl
     last = inside[-1] if inside else None
     if last is not None and last.os > s and last.ce >= e and len(text[last.qs:last.qe].split()) >= MIN_FRAGMENT_WORDS:
         j = None
-        for j in _AND_THAT.finditer(text, s, last.os):
-            pass
+        for m in _AND_THAT.finditer(text, s, last.os):
+            if not any(q.os <= m.start() < q.ce for q in inside):  # not an "and that" inside a quotation
+                j = m
         if j is None and text[last.qs:last.qs + 1].islower():
             j = _BEFORE_FRAGMENT.search(text, s, last.os)
         if j is not None and len(re.findall(r"\w+", text[s:j.start()])) >= 3:

@@ -773,6 +773,15 @@ def test_speaker_rules_session2(body, expected):
     ("Police said raids had continued and the cells “are now confined to the desert valleys.”",
      [("raids had continued", "indirect", "Police"),
       ("the cells “are now confined to the desert valleys.”", "partial", "Police")]),
+    # review fixes: an "and that" inside an earlier quotation is no place to split ...
+    ("The governor said the town was “quiet and that is thanks to the army” while the militants “can no longer "
+     "hold ground anywhere.”",
+     [("the town was “quiet and that is thanks to the army” while the militants “can no longer hold ground "
+       "anywhere.”", "partial", "The governor")]),
+    # ... and only a plural time word ("months"), not any word one letter longer than one ("One"), is a time phrase
+    ("One, officials said, was a child.", []),
+    ("Every few months, officials say the cells have been weakened.",
+     [("the cells have been weakened", "indirect", "officials")]),
 ])
 def test_quote_rules_session3(body, expected):
     assert rows(body) == expected
