@@ -36,6 +36,8 @@ _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _NO_PLACE_KINDS = {"country"}
 _PLACE_BEFORE_CHARS = 60   # a place written before the trigger counts only this close to it
 _FUNCTION_WORDS = "after|before|an|a|the|in|of|to|and|or|from|by|with|at|on|for|than|as|that|who|which"
+_COUNT_GAP = 2    # words between a count and the casualty noun after it ("14 Iraqi soldiers")
+_PEOPLE_GAP = 4   # words between a count and the auxiliary in "three shepherds from the village were ..."
 _IGNORED_ACTOR_TYPES = {"media", "think_tank"}
 
 
@@ -143,7 +145,7 @@ def vocabulary() -> Vocabulary:
         subset_aside=re.compile(rf",\s+(?:{alt(raw.get('subset_openers', []))})\b[^,;.]*,", re.I),
         people_group=re.compile(rf"\s*{qty}\s+(?:[\w()'’.-]+\s+){{0,3}}", re.I),
         qty_tail=re.compile(rf"(?<![\w-]){qty}\s*$", re.I),
-        count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,2}}$", re.I),
+        count_re=re.compile(rf"(?<![\w-]){qty}\s+(?:(?!(?:{_FUNCTION_WORDS})\b)[\w-]+\s+){{0,{_COUNT_GAP}}}$", re.I),
         person_nouns={p.lower() for p in raw.get("person_nouns", [])},
         not_counted={p.lower() for p in raw.get("not_counted_nouns", [])},
         clause_breaks=re.compile(alt(raw.get("clause_breaks", [])).replace(r"\s+", " ")),
@@ -162,14 +164,17 @@ def vocabulary() -> Vocabulary:
         if raw.get("relative_days") else None,
         relative_words=tuple(sorted({max(str(k).lower().split(), key=len) for k in raw.get("relative_days") or {}})),
         role_cue_words=max((len(c) for lst in cue_lists.values() for c in lst), default=0),
-        tail_words={"qty_tail": qty_words, "count_re": qty_words + 2, "people_before": qty_words + 4 + 2 + 1,
+        # the most words each $-anchored pattern spans: its quantity, its gap, and (people_before) the longest
+        # auxiliary ("have been": 2) and "also"
+        tail_words={"qty_tail": qty_words, "count_re": qty_words + _COUNT_GAP,
+                    "people_before": qty_words + _PEOPLE_GAP + 2 + 1,
                     "modifier_tail": max((len(str(m).split()) for m in raw.get("actor_modifiers", [])), default=0)},
         trigger_start=_word_start_pattern(triggers),
         trigger_window=re.compile(r"\S*(?:\s+\S+){0,%d}" % max((len(key) for lst in triggers.values()
                                                                 for key, *_ in lst), default=0)),
         casualty_words=re.compile(alt(w.lower() for w in casualty_words)),
         people_after=re.compile(rf"\s+(?:(?:the|of)\s+)?{qty}\b", re.I),
-        people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,4}}?(?:(?:were|was|have been|had been|are)\s+)"
+        people_before=re.compile(rf"(?<![\w-]){qty}\s+(?:[\w()'’-]+\s+){{0,{_PEOPLE_GAP}}}?(?:(?:were|was|have been|had been|are)\s+)"
                                  rf"(?:also\s+)?$", re.I),
         required_count={key: re.compile(rf"(?<![\w-]){qty}\s+(?:[\w-]+\s+){{0,2}}{re.escape(' '.join(key))}\b", re.I)
                         for key in required},
