@@ -1987,15 +1987,12 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
         label, conf = _aggregate(cb, totals, agg["min_total"])
         if methods != ["model"] and by_cues < agg["min_total"]:  # no cue evidence to speak of: neutral
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
-        elif methods != ["model"] and label in cb.sides and len(voices[label]) < agg["min_side_voices"] and \
-                totals[label] < agg["single_voice_weight"]:
-            # one passing voice (a resident's remark, one background sentence) does not make an article
-            # take a side: the side needs several voices, or one voice that says it at length
-            label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
-        elif methods != ["model"] and label not in cb.sides and label != cb.neutral and not any(
+        elif methods != ["model"] and label != cb.neutral and not any(
                 len(voices[lab]) >= agg["min_side_voices"] or totals[lab] >= agg["single_voice_weight"]
-                for lab in cb.sides):
-            # both ways, but only in passing: no side has the voices or the weight a side needs on its own
+                for lab in ([label] if label in cb.sides else cb.sides)):
+            # one passing voice (a resident's remark, one background sentence) does not make an article
+            # take a side: the side needs several voices, or one voice that says it at length; and `mixed`
+            # needs at least one side that would stand on its own so (not a passing remark each way)
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
