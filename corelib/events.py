@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from corelib import actors
-from corelib.parse import Parsed
+from corelib.parse import Parsed, ignorecase_lower
 from corelib.tables import records_by
 
 DATA = Path(__file__).parent / "data"
@@ -77,7 +77,7 @@ class Vocabulary:
     quick: frozenset = frozenset()        # words that can start a trigger or a casualty phrase
     relative_re: re.Pattern | None = None
     relative_words: tuple = ()     # the longest word of each relative day: a text without any has none
-    casualty_words: re.Pattern = re.compile("")   # (lower case, on _folded text) no match: no casualties
+    casualty_words: re.Pattern = re.compile("")   # (lower case, on ignorecase_lower text) no match: no casualties
     people_after: re.Pattern = re.compile("(?!)")  # "arrested 12 suspects": a count right after the trigger
     people_before: re.Pattern = re.compile("(?!)")  # "three shepherds were abducted": a count before it
     required_count: dict = field(default_factory=dict)  # required words -> "six military bases" before them
@@ -236,21 +236,6 @@ def _counted(after: str, v: Vocabulary) -> bool:
     return not any(w.lower().rstrip(".") in v.not_counted for w in first[:1])
 
 
-# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter and that lower-casing does not turn
-# into it (dotted and dotless i, long s; the Kelvin sign lower-cases to k). Mapped to that letter before
-# lower-casing, a case-sensitive search for lower-case words finds every place where a case-insensitive
-# pattern of those words could match, and is much faster. (The ASCII K listed here before made almost every
-# text take the slow translate for nothing.)
-_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
-_IGNORECASE_SPECIAL = re.compile("[İıſ]")
-
-
-def _folded(text: str) -> str:
-    if not text.isascii() and _IGNORECASE_SPECIAL.search(text):
-        text = text.translate(_IGNORECASE_FOLD)
-    return text.lower()
-
-
 _CONJUNCTIONS = re.compile(r"(?<![\w-])(?:and|but|while|after|as|when)\b", re.I)
 _AGES_BEFORE = re.compile(r"\b(?:aged|ages|age of)\s+(?:\d+\s*(?:,|and|to|-)\s*)*$", re.I)  # "aged 12 and 14"
 
@@ -261,7 +246,7 @@ def casualties(sentence: str) -> list[Casualty]:
     found: list[Casualty] = []
     # "100 people, including 20 children, were killed": the aside is part of the 100, not a count of its own
     text = v.subset_aside.sub(lambda m: " " * len(m.group()), sentence)
-    if not v.casualty_words.search(_folded(text)):
+    if not v.casualty_words.search(ignorecase_lower(text)):
         return found
 
     def push(kind: str, value: int, s: int, e: int) -> None:
@@ -726,7 +711,7 @@ def extract(parsed: Parsed, mentions: pd.DataFrame | None = None, include_generi
         doc_ment = [m for m in ment_by_doc.get(art.doc_id, []) if not dl_start <= m["start"] < dl_end]
         doc_dates = dates_by_doc.get(art.doc_id, [])
         # a sentence without one of the relative_words (looked up in lower case) has no "yesterday", "today", ...
-        folded = _folded(text)
+        folded = ignorecase_lower(text)
         rel_words = [w for w in v.relative_words if w in folded]
         rel_every = len(folded) != len(text)  # offsets in ``folded`` are not those of ``text``
         n = 0

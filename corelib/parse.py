@@ -51,6 +51,21 @@ class Parsed:
         return len(self.articles)
 
 
+# The non-ASCII characters that re.IGNORECASE matches with an ASCII letter and that lower-casing does not turn
+# into it (dotted and dotless i, long s; the Kelvin sign lower-cases to k). Mapped to that letter before
+# lower-casing, a case-sensitive search for lower-case words finds every place where a case-insensitive
+# pattern of those words could match, and is much faster.
+_IGNORECASE_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+_IGNORECASE_SPECIAL = re.compile("[İıſ]")
+
+
+def ignorecase_lower(text: str) -> str:
+    """Return the text lower-cased, with the letters re.IGNORECASE takes for i and s (İ, ı, ſ) made i and s."""
+    if not text.isascii() and _IGNORECASE_SPECIAL.search(text):
+        text = text.translate(_IGNORECASE_FOLD)
+    return text.lower()
+
+
 # --------------------------------------------------------------------------- resources
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from corelib.parse import ignorecase_lower, parse_corpus
 from corelib.tables import records_by
 
 DATA = Path(__file__).parent / "data"
@@ -374,7 +375,8 @@ def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, t
     # as they are, and alternations without re.IGNORECASE, which run faster, are tried on it
     folded = text.isascii() or (len(low) == len(text) and not _CASE_SPECIAL.search(text))
     for w in _WORD_AT.finditer(low if folded else text):
-        word = w.group() if folded else w.group().lower()
+        # (dotted and dotless i and long s, which re.IGNORECASE takes for i and s, are looked up as those)
+        word = w.group() if folded else ignorecase_lower(w.group())
         cands = get(word, _NO_CANDIDATES)
         if cands is _NO_CANDIDATES:
             cands = tuple(m._candidates(word) for m in matchers)
@@ -1504,8 +1506,6 @@ def combination_units(target: str | Path | Codebook = DEFAULT_TARGET) -> pd.Data
     """Return the gold quotations that train the combination, scored by the rules in their articles:
     set, doc_id, quote, start, end, gold, rule_stance, score_<side>, hedged, reported, anchored (sorted by
     set, doc_id, start)."""
-    from corelib.parse import parse_corpus  # parse imports nothing from stance; imported here to keep it light
-
     cb = load_codebook(target)
     frames = []
     for name, folder in sorted(cb.training_articles.items()):
@@ -2315,8 +2315,6 @@ def leave_one_set_out(target: str | Path | Codebook = DEFAULT_TARGET, sets: Sequ
     folders (articles/, gold_quotes.csv, gold_articles.csv) never trained on, tagged with everything fitted.
     Columns: set, level (quote_gold_spans, quote_end_to_end, article), method, macro_f1, n; a 'mean' set
     averages the held-out sets."""
-    from corelib.parse import parse_corpus
-
     cb = load_codebook(target)
     data, units = training_data(cb), combination_units(cb)
     rows = []
