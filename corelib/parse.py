@@ -98,7 +98,8 @@ def _gazetteer_names() -> frozenset:
 
 
 def _not_a_place(words: list[str]) -> bool:
-    """A dateline place has no stop word and no label word ("ANALYSIS-After Assad, ..." is a Reuters slug)."""
+    """A dateline place has no stop word and no label word ("ANALYSIS-After Assad, ..." is a Reuters slug,
+    "EXCLUSIVE: ..." a label): the test of every dateline form."""
     bp = _boilerplate()
     return any(w in _stop_words() or w in bp["title_labels"] or w in bp["line_labels"] for w in words)
 
@@ -482,20 +483,20 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
     m = _DATELINE_DASHED_CREDIT.match(par)
     if m and not m["credit"].isupper() and not _outlets()[2].match(m["credit"]):
         m = None  # a credit of several words must be an outlet in outlets.yaml: "Deir Ezzor – Enab Baladi –"
-    if m and not any(w.lower() in _stop_words() for w in m["place"].split()):
+    if m and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_SLASH_CREDIT.match(par)
     if m and _outlets()[2].match(m["credit"]):
         return Dateline("", "", m["credit"], "", m.end())
     m = _DATELINE_COLON.match(par) if colon else None
-    if m and len(m["place"]) > 2 and not any(w.lower() in _stop_words() for w in m["place"].split()):
+    if m and len(m["place"]) > 2 and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", "", "", m.end())
     m = _DATELINE.match(par)
     if not m:
         return None
     place, region, credit = m["place"], m["region"] or m["pregion"] or "", (m["credit"] or "").strip()
-    words = place.split() + region.replace(",", " ").split()
-    if any(w.lower().strip(".") in _stop_words() for w in words) or _not_a_place([w.lower() for w in place.split()]):
+    if _not_a_place([w.lower().strip(".") for w in place.split()]) or \
+            any(w.lower().strip(".") in _stop_words() for w in region.replace(",", " ").split()):
         return None
     if credit and not any(ch.isalpha() for ch in credit):
         return None

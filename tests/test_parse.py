@@ -140,6 +140,7 @@ def test_dateline_forms(line, place, region, credit, date):
     "Officials with Operation Inherent Resolve — the U.S.-led mission — gave no details.",
     "ISIS: a timeline of the group's rise and fall",
     "Note: figures are provisional.",
+    "EXCLUSIVE: Iraq says the cells in Kirkuk are broken",  # a label, as in "ANALYSIS-..."
 ])
 def test_sentences_that_are_not_datelines(line):
     assert match_dateline(line) is None
