@@ -1985,14 +1985,13 @@ def tag_articles(parsed, sentence_stances: pd.DataFrame, quote_stances: pd.DataF
                         if ev.get("role") in ("cue", "negated_cue", "model_term") and ev.get("label", "") in ("", r["stance"])]
         totals = {lab: narrator[lab] + quoted[lab] for lab in cb.sides}
         label, conf = _aggregate(cb, totals, agg["min_total"])
-        if methods != ["model"] and by_cues < agg["min_total"]:  # no cue evidence to speak of: neutral
-            label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
-        elif methods != ["model"] and label != cb.neutral and not any(
+        # neutral with no cue evidence to speak of; and one passing voice (a resident's remark, one background
+        # sentence) does not make an article take a side: the side needs several voices, or one voice that
+        # says it at length; `mixed` needs at least one side that would stand on its own so (not a passing
+        # remark each way)
+        if methods != ["model"] and (by_cues < agg["min_total"] or label != cb.neutral and not any(
                 len(voices[lab]) >= agg["min_side_voices"] or totals[lab] >= agg["single_voice_weight"]
-                for lab in ([label] if label in cb.sides else cb.sides)):
-            # one passing voice (a resident's remark, one background sentence) does not make an article
-            # take a side: the side needs several voices, or one voice that says it at length; and `mixed`
-            # needs at least one side that would stand on its own so (not a passing remark each way)
+                for lab in ([label] if label in cb.sides else cb.sides))):
             label, conf = cb.neutral, round(0.8 / (1.0 + sum(totals.values())), ROUND)
         title = next((r for r in srecs if r.get("role") == "title"), None)
         balanced = title is not None and methods != ["model"] and \
