@@ -446,6 +446,10 @@ _DATELINE = re.compile(
 _DATELINE_DASHED_CREDIT = re.compile(
     rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}}|[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{1,3}})"
     rf"[ ]*{_DASH}[ ]*")
+# the outlet first: "Enab Baladi – Deir Ezzor" on a line of its own or before the text (the outlet must be in outlets.yaml)
+_DATELINE_CREDIT_FIRST = re.compile(
+    rf"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{0,3}})[ ]*{_DASH}[ ]*(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})"
+    rf"(?:[ ]*{_DASH}[ ]*|[ ]*$)")
 _DATELINE_SLASH_CREDIT = re.compile(r"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){0,3})[ ]*/[ ]+")
 _DATELINE_BARE = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2})$")  # "ANKARA" on its own line
 _DATELINE_COLON = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2}):[ ]+(?=[A-Z“\"‘])")
@@ -485,6 +489,9 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
         m = None  # a credit of several words must be an outlet in outlets.yaml: "Deir Ezzor – Enab Baladi –"
     if m and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
+    m = _DATELINE_CREDIT_FIRST.match(par)
+    if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
+        return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_SLASH_CREDIT.match(par)
     if m and _outlets()[2].match(m["credit"]):
         return Dateline("", "", m["credit"], "", m.end())
@@ -506,6 +513,8 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
     rest = par[m.end():]
     if rest and not (rest[:1].isupper() or rest[:1].isdigit() or rest[:1] in "“\"‘'("):
         return None
+    if not credit and not region and _outlets()[2].match(place):
+        return Dateline("", "", place, _date_from_text(m["date"] or ""), m.end())  # "Rudaw –": an outlet, no place
     place_out = _proper(place)
     region_out = ", ".join(_proper(r.strip()) if not (r.strip().isupper() and len(r.strip()) <= 4) else r.strip()
                            for r in region.split(",")) if region else ""

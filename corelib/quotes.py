@@ -85,6 +85,7 @@ class _Lexicon:
     noun_compounds: frozenset = frozenset()  # (verb form, next word) pairs that make a noun: "think tank"
     document_verbs: frozenset = frozenset()  # lemmas that report only with a document as subject ("figures show")
     past_participles: frozenset = frozenset()  # irregular past participles ("held", "run"), which -ed misses
+    title_modifiers: frozenset = frozenset()  # "retired", "former": before a title or name, part of neither
 
 
 def _words(items: Iterable[str]) -> frozenset:
@@ -170,6 +171,7 @@ def _lex() -> _Lexicon:
         noun_compounds=frozenset(tuple(str(c).lower().split()[:2]) for c in verbs.get("noun_compounds", ())),
         document_verbs=frozenset(k for k, v in verbs["verbs"].items() if v.get("subject") == "document"),
         past_participles=_words(verbs.get("irregular_participles", ())),
+        title_modifiers=_words(spk.get("title_modifiers", ())),
     )
 
 
@@ -542,6 +544,8 @@ def _collect_back(toks: list[_Tok], k: int, lo: int, lex: _Lexicon, modifiers: b
                 not (modifiers and _modifier_phrase(toks, n, k, start, lex)):
             cut = n + 1
     start = cut
+    if lo < start <= k and toks[start - 1].low in lex.title_modifiers and _cap(toks[start].t):
+        start -= 1  # "retired Brig. Gen. X": the modifier is no verb
     # time words before the subject: "Last week Jabar Yawar"
     while start < k and toks[start].low in _TIME and toks[start + 1].k == "w":
         start += 1
@@ -599,6 +603,8 @@ def _looks_name(toks: list[_Tok], lex: _Lexicon) -> bool:
     if not words or len(words) > 6 or all(t.low in _TIME or t.low in _MONTHS or t.low in lex.adverbial
                                           for t in words):
         return False  # "Today, say officials, ..."
+    if len(words) > 1 and words[0].low in lex.title_modifiers:
+        words = words[1:]  # "retired Brig. Gen. X"
     real = 0
     for t in words:
         if t.t in lex.suffixes or (len(t.t) == 2 and t.t.endswith(".")) or t.low in lex.particles:
@@ -671,6 +677,8 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             if not (c > lo and toks[c].t == "," and c + 1 <= a_hi):
                 break
             first = toks[c + 1]
+            if first.low in lex.title_modifiers and c + 2 <= a_hi and _cap(toks[c + 2].t):
+                break  # "A military analyst, retired Brig. Gen. X, told": a name, not an aside
             if not ((first.t.islower() and (first.low.endswith("ing") or first.low in _REL or first.low in _PREPS
                                             or _past_participle(first, lex) or first.low == "where"))
                     or (c + 1 == a_hi and first.t.isdigit())):  # "Residents of Kifri, where ..., said"
@@ -678,7 +686,7 @@ def _np_before(toks: list[_Tok], i: int, lo: int, lex: _Lexicon) -> _NP | None:
             if first.low in _REL and rel[0] < 0:
                 rel = (c + 1, a_hi + 1)
             a_hi, aside = c - 1, True
-        a_lo = _collect_back(toks, a_hi, lo, lex)
+        a_lo = _collect_back(toks, a_hi, lo, lex, modifiers=True)
         if a_lo > a_hi:
             return None
         np_ = None
@@ -752,6 +760,7 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
     """``NAME, ROLE`` or ``ROLE, NAME`` where ``a_lo..a_hi`` is the second part, after a comma."""
     h_hi = a_lo - 2
     h_lo = _collect_back(toks, h_hi, lo, lex) if h_hi >= lo else h_hi + 1
+    h_lo, h_hi = _before_home(toks, h_lo, h_hi, lo, lex)
     head, appos = toks[h_lo:h_hi + 1], toks[a_lo:a_hi + 1]
     if head and _np_ok(head, lex):
         if _looks_name(appos, lex) and not _looks_name(head, lex) and _looks_role(head, lex):
@@ -761,6 +770,28 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
     if lo == 0 < h_lo and h_hi < 16 and _looks_name(appos, lex) and _role_opens_sentence(toks[:h_hi + 1], lex):
         return _NP(0, a_hi + 1, 0, h_hi + 1, a_lo, a_hi + 1)
     return None
+
+
+def _before_home(toks: list[_Tok], h_lo: int, h_hi: int, lo: int, lex: _Lexicon) -> tuple[int, int]:
+    """Step back over an age and a home town between a name and its role: in "Marcus Wheeler, 23, of Tulsa,
+    Okla., a truck driver, said" the phrase before the role is "Marcus Wheeler", not "Okla."."""
+    seg_lo, seg_hi, moved = h_lo, h_hi, False
+    for _ in range(3):
+        seg = toks[seg_lo:seg_hi + 1]
+        if not seg or seg_lo - 2 < lo or toks[seg_lo - 1].t != ",":
+            break
+        prev_hi = seg_lo - 2
+        prev_lo = _collect_back(toks, prev_hi, lo, lex)
+        prev = toks[prev_lo:prev_hi + 1]
+        home = seg[0].low in ("of", "from") or (len(seg) == 1 and seg[0].t.isdigit()) or (
+            len(seg) <= 2 and _cap(seg[0].t) and prev and prev[0].low in ("of", "from"))
+        if not home or not prev:
+            break
+        seg_lo, seg_hi, moved = prev_lo, prev_hi, True
+        if not (prev[0].low in ("of", "from") or (len(prev) == 1 and prev[0].t.isdigit())):
+            return seg_lo, seg_hi  # the name before the asides
+    return (seg_lo, seg_hi) if moved and toks[seg_lo].low not in ("of", "from") and not toks[seg_lo].t.isdigit() \
+        else (h_lo, h_hi)
 
 
 def _role_opens_sentence(toks: list[_Tok], lex: _Lexicon) -> bool:
@@ -876,7 +907,8 @@ def _read_phrase(text: str, toks: list[_Tok], np_: _NP, lex: _Lexicon) -> _Menti
     if re.fullmatch(r"\d+-year-old", head):
         head = "person"  # "the 52-year-old"
     definite = low0 in ("the", "this", "these", "those")
-    if (low0 in _DETS or not _cap(words[0].t)) and not _named_after_role(words, lex):
+    modified = low0 in lex.title_modifiers and len(words) > 1 and _cap(words[1].t)  # "retired Gen. X"
+    if (low0 in _DETS or not (_cap(words[0].t) or modified)) and not _named_after_role(words, lex):
         if head in lex.statement_nouns:
             return _Mention(phrase, s, e, "statement", head=head, definite=definite, role=role)
         if head in lex.person_nouns or head in lex.title_heads:
@@ -1052,13 +1084,26 @@ def _skip_adjuncts(toks: list[_Tok], k: int, hi: int, lex: _Lexicon) -> int:
     return m
 
 
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+                          "hundred hundreds thousand thousands dozen dozens half".split())
+_FRACTIONS = frozenset("third quarter fifth tenth half dozen hundred thousand".split())
+
+
+def _quantity(toks: list[_Tok], m: int, hi: int) -> bool:
+    """A number starts at token m: `60`, `two`, `half`, `a fifth`, `a dozen`."""
+    t = toks[m].low
+    return t[:1].isdigit() or t in _NUMBER_WORDS or \
+        (t in ("a", "one") and m + 1 < hi and toks[m + 1].low in _FRACTIONS)
+
+
 def _clause_like(toks: list[_Tok], k: int, hi: int, cls: str, lex: _Lexicon) -> bool:
     if k >= hi or toks[k].k != "w":
         return False
     first = toks[k].low
     approx = k + 1 < hi and ((first in ("about", "around", "over", "some", "nearly", "almost") and
-                              toks[k + 1].t[:1].isdigit()) or (first == "at" and toks[k + 1].low in ("least", "most")))
-    # "said about 60 fighters had crossed", "said at least six village heads had been killed"
+                              _quantity(toks, k + 1, hi)) or (first == "at" and toks[k + 1].low in ("least", "most")))
+    # "said about 60 fighters had crossed", "said about a fifth of the vehicles ...", "said at least six village
+    # heads had been killed"
     if (first in ("to", "of", "for", "about", "on", "in", "at", "with", "by", "from", "against", "during",
                   "that", "as", "if", "whether", "how", "what", "why", "when", "where", "who") and not approx) or \
             first in lex.noun_objects or (first in _DETS and any(t.low in lex.noun_objects for t in toks[k + 1:min(hi, k + 3)])):
@@ -1822,7 +1867,10 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
                                                                else surname) + r"\b", text):
         phrase = m.group(0)
         toks = _tokens(phrase, 0, len(phrase), lex.abbrevs)
-        toks = [t for t in toks if t.k == "w"]
+        ends = [n for n, t in enumerate(toks) if t.k == "p" and t.t == "."]
+        toks = [t for t in toks[ends[-1] + 1 if ends else 0:] if t.k == "w"]  # "Mosul. Ahmed": a sentence end
+        while toks and (toks[0].low in _PREPS or toks[0].low in _STOP_BACK or toks[0].low in _DETS):
+            toks = toks[1:]  # "For Fatima, the debate ...": a capitalised word that opens the sentence
         if not toks:
             continue
         mm = _mention(phrase, toks, _NP(0, len(toks)), lex)
@@ -1831,7 +1879,19 @@ def _full_name(text: str, surname: str, lex: _Lexicon) -> _Mention | None:
             mm.text = text[m.start() + toks[0].s:m.end()]
             if best is None or len(mm.name) > len(best.name):
                 best = mm
-    return best
+    return best or _given_name_of(text, surname, lex)
+
+
+def _given_name_of(text: str, name: str, lex: _Lexicon) -> _Mention | None:
+    """The one full name in the article that starts with ``name``: "Fatima says" after "Fatima al-Hassan has
+    not known ..." (features call people by their given name); None when no name or several do."""
+    found: dict[str, _Mention] = {}
+    for m in re.finditer(r"(?<![\w’'\-])" + re.escape(name) + r"(?:[ \t]+(?:al-|el-|bin[ \t]+|ibn[ \t]+|Abu[ \t]+|Umm[ \t]+)?"
+                         r"[A-Z][\w’'\-]*){1,3}", text):
+        mm = _person_at(text, m.start(), m.end(), lex)
+        if mm is not None and mm.kind == "person" and len(mm.name.split()) > 1 and mm.name.split()[0] == name:
+            found.setdefault(mm.name, mm)
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 _NAME_RUN = r"((?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)(?:[ \t]+(?:[A-Z][\w’'\-]*\.?|al-[A-Z][\w’'\-]*|bin|ibn|bint)){0,5})"
@@ -2128,8 +2188,9 @@ def _resolve(doc_id: str, text: str, rows: list[_Row], mentions: list[_Mention],
             caps = {w for w in re.findall(r"[A-Z][\w\-]+", m.text)} - {"The", "A", "An"}
             if len(caps) >= 2:
                 for x in persons_named[:LOOK_BACK]:
-                    if x is not m and len(caps & set(re.findall(r"[A-Z][\w\-]+", x.role))) >= 2:
-                        return _final(x)
+                    shared = caps & set(re.findall(r"[A-Z][\w\-]+", x.role))
+                    if x is not m and len(shared) >= 2 and any(w.lower() in lex.org_nouns for w in shared):
+                        return _final(x)  # one body ("Security Media Cell"), not only a place ("Deir Ezzor")
             # "a Peshmerga commander said ..." then "Lt. Col. X, a Peshmerga commander on the front, told ..."
             words = _content_words(m.text)
             if words and not m.definite:

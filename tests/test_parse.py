@@ -262,6 +262,9 @@ def test_anchored_date_search_finds_what_the_full_scan_finds(text):
 @pytest.mark.parametrize("line,place,credit", [
     ("TIKRIT, Iraq, March 3 (Reuters) - Gunmen", "Tikrit, Iraq", "Reuters"),  # a date after the region
     ("Raqqa – Enab Baladi – Traders in the city", "Raqqa", "Enab Baladi"),  # a credit of two words in outlets.yaml
+    ("Enab Baladi – Raqqa", "Raqqa", "Enab Baladi"),  # the outlet first, on a line of its own
+    ("Syria Direct – Idlib – Traders in the city", "Idlib", "Syria Direct"),  # the outlet first, before the text
+    ("Rudaw – The council met on Sunday", "", "Rudaw"),  # an outlet alone is a credit, never a place
 ])
 def test_more_dateline_forms(line, place, credit):
     dl = match_dateline(line)
