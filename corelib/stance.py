@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 import yaml
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
@@ -1090,8 +1090,6 @@ _DIGITS = re.compile(r"\d")
 def mask_names(text: str, keep: frozenset = frozenset()) -> str:
     """Return text with capitalised names replaced by "Name" and digits by 0 (keeps words in ``keep``
     and function words), so a model trained on a few articles learns wording, not places and people."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     def sub(m: re.Match) -> str:
         word = m.group()
         low = word.lower()
@@ -1268,6 +1266,11 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.array([], dtype=object)
 
+    @staticmethod
+    def _function_only(names: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """For each column, whether its n-gram is made of stop words only (scikit-learn's English list)."""
+        return np.array([all(w in ENGLISH_STOP_WORDS for w in names[c].split()) for c in cols], dtype=bool)
+
     def explain(self, texts: Sequence[str], labels: Sequence[str], top: int = 3) -> list[list[tuple[str, float]]]:
         """Return, per text, the word n-grams present in it that most support its given label."""
         self._check()
@@ -1289,6 +1292,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
                 continue
             cols = Xw.indices[lo:hi]
             contrib = Xw.data[lo:hi] * coef[index[label], cols]
+            contrib = np.where(self._function_only(names, cols), 0.0, contrib)  # "as the" is no evidence
             order = np.argsort(-contrib, kind="stable")[:top]
             out.append([(names[cols[j]], round(float(contrib[j]), ROUND)) for j in order if contrib[j] > 0])
         return out

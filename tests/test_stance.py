@@ -738,3 +738,19 @@ def test_cli_reports_a_broken_codebook(tmp_path, capsys):
     assert cli_main(["stance", "seeds", "--target", str(bad), "--level", "sentence"]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml, line 4: unknown label 'sideways'" in err
+
+
+def test_model_evidence_is_never_function_words_only():
+    """The model's evidence terms carry content: "as the" or "of the" never explains a label."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    texts = ["As the army withdrew, the militants came back to the villages at night and took the money.",
+             "The attacks of the past year were fewer than at any time since the war ended.",
+             "It is the same as it was, and there is nothing new to say about it."]
+    model = S.fitted_model()
+    labels = [str(x) for x in model.predict(texts)]
+    terms = model.explain(texts, labels, top=5)
+    assert any(terms)
+    for found in terms:
+        for term, weight in found:
+            assert weight > 0 and not all(w in ENGLISH_STOP_WORDS for w in term.split()), term
