@@ -639,11 +639,10 @@ def test_cross_validation_by_document_and_written_group():
     assert table.loc[("rules", "team"), "n"] == int(data["set"].str.startswith("heldout").sum())
     assert table.loc[("rules", "all"), "n"] == int((data["set"] != "examples").sum())
     chosen = cv[(cv["method"] == "combined") & (cv["threshold"] == S.MODEL_PROBABILITY)].set_index("part")
-    # the shipped threshold costs at most a sentence on the real seed articles (0.917 against the rules'
-    # 0.919 since session 4's data), adds to the rules everywhere else and to the model alone on gold
-    # quotations (on the written sentences, where the rules are weakest, the model alone is ahead:
-    # README "Stance")
-    assert chosen.loc["seeds", "macro_f1"] >= table.loc[("rules", "seeds"), "macro_f1"] - 0.01
+    # the shipped threshold costs nothing on the real seed articles, adds to the rules everywhere and to
+    # the model alone on gold quotations (on the written sentences, where the rules are weakest, the
+    # model alone is ahead: README "Stance")
+    assert chosen.loc["seeds", "macro_f1"] >= table.loc[("rules", "seeds"), "macro_f1"]
     assert chosen.loc["all", "macro_f1"] > table.loc[("rules", "all"), "macro_f1"]
     assert chosen.loc["team", "macro_f1"] > table.loc[("model", "team"), "macro_f1"]
 
