@@ -76,6 +76,7 @@ def _boilerplate() -> dict:
         "exact": {s.strip().lower() for s in raw["trailing"]["exact"]},
         "trailing": [re.compile(p) for p in raw["trailing"]["patterns"]],
         "byline": [re.compile(p) for p in raw["byline"]["patterns"]],
+        "leading": [re.compile(p) for p in raw.get("leading", {}).get("patterns", ())],
         "title_labels": frozenset(str(w).lower() for w in raw.get("title_labels", ())),
         "line_labels": frozenset(str(w).lower() for w in raw.get("line_labels", ())),
     }
@@ -129,6 +130,14 @@ def _outlets() -> tuple[dict, list, re.Pattern]:
     evidence = [(re.compile(r"\b" + e["pattern"].replace("{outlet}", f"(?P<outlet>{alt})") + r"\b"),
                  float(e["weight"]), e["label"]) for e in raw["evidence"]]
     return alias_to_name, evidence, re.compile(rf"^(?:{alt})$")
+
+
+def _without_outlet(author: str) -> str:
+    """A byline's names without an outlet written after them: "ZAID AL-OBEIDI Associated Press" -> "ZAID AL-OBEIDI"."""
+    for alias in sorted(_outlets()[0], key=len, reverse=True):
+        if author.endswith(" " + alias) and len(author) > len(alias) + 1:
+            return author[:-len(alias)].rstrip(" ,|–—-")
+    return author
 
 
 def outlet_names() -> frozenset:
@@ -420,6 +429,11 @@ def _iso_date(value: str) -> dt.date | None:
         return None
 
 
+# a time stamp line (not a photo caption, whose date is the picture's)
+_STAMP = re.compile(r"(?i:published|updated|posted|last updated|first published|modified)\b"
+                    r"|(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?" + _MONTH_RE + r"\s+\d")
+
+
 def _date_from_text(s: str) -> str:
     found = find_dates(s)
     for d in found:
@@ -435,6 +449,7 @@ _PW = r"(?:(?:[Aa]l|AL|[Ee]l|EL)-)?[A-Z][\w'’.]*(?:-[\w'’]+)*"
 _DATELINE = re.compile(
     rf"""^(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})
         (?:,[ ]?(?P<pdate>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})
+           |,[ ]?{_MONTH_RE}[ ]+[0-3]?\d(?=[ ]*(?:\(|{_DASH}))
            |,[ ]?(?P<region>[A-Z][\w'’.]*(?:[ ][A-Z0-9][\w'’.]*){{0,2}}(?:,[ ]?[A-Z][\w.]*){{0,2}})
             (?:,[ ]?{_MONTH_RE}[ ]+[0-3]?\d(?=[ ]*[(–—-]))?
            |[ ]\((?P<pregion>[A-Z][\w'’.]*(?:[ ][A-Z][\w'’.]*)?)\)(?=[ ]*\())?
@@ -604,14 +619,17 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
     elif meta_title:
         title = meta_title
 
-    # byline right under the title
-    if i < len(pars):
-        for rx in bp["byline"]:
-            m = rx.match(text[pars[i][0]:pars[i][1]])
-            if m:
-                roles[i], author = "byline", m["author"].strip()
-                i += 1
-                break
+    # byline, time stamps and photo captions right under the title (in any order)
+    while i < len(pars) - 1:
+        par = text[pars[i][0]:pars[i][1]]
+        m = None if author else next((m for rx in bp["byline"] if (m := rx.match(par))), None)
+        if m:
+            roles[i], author = "byline", _without_outlet(m["author"].strip())
+        elif any(rx.match(par) for rx in bp["leading"]):
+            roles[i] = "boilerplate"
+        else:
+            break
+        i += 1
 
     # dateline in one of the first paragraphs; paragraphs before it are the standfirst
     dateline, dl_index = None, None
@@ -675,6 +693,13 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
             break
     if not published and dateline and dateline.date:
         published, published_source = dateline.date, "dateline"
+    if not published:  # a time stamp under the headline: "Published Sep 14, 2022 3:42 PM", "Updated: July 10, 2018"
+        for (s, e), role in zip(pars[:i], roles[:i]):
+            line = text[s:e]
+            stamp = _date_from_text(line) if role == "byline" or (role == "boilerplate" and _STAMP.match(line)) else ""
+            if stamp:
+                published, published_source = stamp, "page time stamp"
+                break
     if not published and str(meta.get("published_from") or "").strip():
         lo = str(meta["published_from"]).strip()[:10]
         hi = str(meta.get("published_to") or "").strip()[:10] or lo

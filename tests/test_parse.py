@@ -303,3 +303,47 @@ def test_a_reuters_slug_opens_the_headline_not_a_dateline(slug):
 def test_a_labelled_headline_may_end_in_a_full_stop():
     out = parse_article("t", "Analysis: The group is weaker. It is not gone.\n\nFor years, officials have said the war is over.")
     assert out["article"]["title"] == "Analysis: The group is weaker. It is not gone."
+
+
+def test_web_furniture_under_the_headline_is_boilerplate():
+    """A pasted page: byline with the outlet after the names, a time stamp and a photo caption come
+    before the dateline; they are not text, the dateline is found after them, and the stamp dates it."""
+    text = ("Militants step up raids on villages south of Kirkuk\n\n"
+            "By SAMIR HADDAD Associated Press\n\n"
+            "Updated: May 4, 2021, 6:10 PM\n\n"
+            "Soldiers stand guard at a checkpoint near Daquq last week. (AP Photo/Hadi Nasser)\n\n"
+            "KIRKUK, Iraq (AP) — Gunmen attacked two villages overnight, officials said.\n\n"
+            "Residents said the raids had become more frequent.\n")
+    out = parse_article("x", text)
+    art = out["article"]
+    assert [p["role"] for p in out["paragraphs"]] == ["title", "byline", "boilerplate", "boilerplate", "body", "body"]
+    assert (art["author"], art["dateline_place"], art["dateline_credit"]) == ("SAMIR HADDAD", "Kirkuk, Iraq", "AP")
+    assert (art["published"], art["published_source"]) == ("2021-05-04", "page time stamp")
+    assert all("Soldiers stand guard" not in s["text"] for s in out["sentences"])
+
+
+def test_a_file_photo_caption_is_no_dateline_and_no_publication_date():
+    text = ("Coalition mission winds down\n\n"
+            "FILE - U.S. soldiers patrol near an oil field in Hasakah province, Sept. 4, 2019.\n\n"
+            "WASHINGTON — The mission ends in September, officials said.\n")
+    art = parse_article("x", text)["article"]
+    assert art["dateline_place"] == "Washington" and art["published_source"] != "page time stamp"
+
+
+@pytest.mark.parametrize("par", [
+    "Updated figures from the ministry show that 40 attacks were recorded in 2019, up from 12 the year before, "
+    "according to officials in Kirkuk and Diyala who asked not to be named.",
+    "The army said the attack was repelled (AP).",
+])
+def test_text_that_only_starts_like_furniture_stays_text(par):
+    out = parse_article("x", "Attacks rise in the north\n\n" + par + "\n\nMore text follows here.\n")
+    assert out["paragraphs"][1]["role"] == "body"
+
+
+@pytest.mark.parametrize("line,place,credit", [
+    ("BAGHDAD, Aug 9 (Reuters) - Islamic State has lost ground", "Baghdad", "Reuters"),  # a date without a year
+    ("BAGHDAD, March 14 (Xinhua) -- Iraqi aircraft struck a cave", "Baghdad", "Xinhua"),
+])
+def test_a_date_without_a_year_after_the_place(line, place, credit):
+    dl = match_dateline(line)
+    assert dl is not None and (dl.place, dl.credit) == (place, credit)
