@@ -77,6 +77,7 @@ def _boilerplate() -> dict:
         "trailing": [re.compile(p) for p in raw["trailing"]["patterns"]],
         "byline": [re.compile(p) for p in raw["byline"]["patterns"]],
         "leading": [re.compile(p) for p in raw.get("leading", {}).get("patterns", ())],
+        "anywhere": [re.compile(p) for p in raw.get("anywhere", {}).get("patterns", ())],
         "title_labels": frozenset(str(w).lower() for w in raw.get("title_labels", ())),
         "line_labels": frozenset(str(w).lower() for w in raw.get("line_labels", ())),
     }
@@ -429,6 +430,7 @@ def _iso_date(value: str) -> dt.date | None:
         return None
 
 
+_NAME_LINE = re.compile(r"^[A-Z][\w’'.\-]+(?:[ ][A-Z][\w’'.\-]+){1,3}$")
 # a time stamp line (not a photo caption, whose date is the picture's)
 _STAMP = re.compile(r"(?i:published|updated|posted|last updated|first published|modified)\b"
                     r"|(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?" + _MONTH_RE + r"\s+\d")
@@ -623,8 +625,11 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
     while i < len(pars) - 1:
         par = text[pars[i][0]:pars[i][1]]
         m = None if author else next((m for rx in bp["byline"] if (m := rx.match(par))), None)
+        nxt = text[pars[i + 1][0]:pars[i + 1][1]]
         if m:
             roles[i], author = "byline", _without_outlet(m["author"].strip())
+        elif not author and _NAME_LINE.match(par) and _STAMP.match(nxt) and any(rx.match(nxt) for rx in bp["leading"]):
+            roles[i], author = "byline", par.strip()  # a name on its own line above a date line
         elif any(rx.match(par) for rx in bp["leading"]):
             roles[i] = "boilerplate"
         else:
@@ -677,6 +682,11 @@ def parse_article(doc_id: str, text: str, meta: dict | None = None) -> dict:
             break
         roles[k] = "boilerplate"
         k -= 1
+
+    # links to other stories and newsletter prompts, wherever they stand
+    for k in range(i, len(pars)):
+        if roles[k] == "body" and any(rx.match(text[pars[k][0]:pars[k][1]]) for rx in bp["anywhere"]):
+            roles[k] = "boilerplate"
 
     body_pars = [p for p, r in zip(pars, roles) if r in ("body", "dateline")]
     body_start = body_pars[0][0] if body_pars else 0

@@ -347,3 +347,29 @@ def test_text_that_only_starts_like_furniture_stays_text(par):
 def test_a_date_without_a_year_after_the_place(line, place, credit):
     dl = match_dateline(line)
     assert dl is not None and (dl.place, dl.credit) == (place, credit)
+
+
+def test_links_and_prompts_in_the_body_are_boilerplate():
+    """'Read more:' and 'Related:' links and newsletter prompts are furniture wherever they stand; a name
+    on its own line above a date line is the byline; a contributor line at the end is not text."""
+    text = ("Kurdish officials warn of a security vacuum\n\n"
+            "Lana Aziz\n\n"
+            "June 3, 2022\n\n"
+            "Officials in Erbil said the gap between the armies had widened.\n\n"
+            "Read more: Iraq weighs the coalition's future\n\n"
+            "Related: Peshmerga and army agree on joint brigades\n\n"
+            "Farmers said armed men came at night.\n\n"
+            "Sign up for our Middle East newsletter to get the news in your inbox.\n\n"
+            "The ministry did not comment.\n\n"
+            "Associated Press writer Omar Said in Baghdad contributed to this report.\n")
+    out = parse_article("x", text)
+    roles = [p["role"] for p in out["paragraphs"]]
+    assert roles == ["title", "byline", "boilerplate", "body", "boilerplate", "boilerplate", "body", "boilerplate",
+                     "body", "boilerplate"]
+    assert out["article"]["author"] == "Lana Aziz" and out["article"]["published"] == "2022-06-03"
+    assert not any("Read more" in s["text"] or "newsletter" in s["text"] for s in out["sentences"])
+
+
+def test_a_related_word_in_a_sentence_is_still_text():
+    out = parse_article("x", "Attacks rise\n\nRelated attacks were reported in Diyala: two soldiers died.\n\nMore.\n")
+    assert out["paragraphs"][1]["role"] == "body"
