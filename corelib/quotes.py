@@ -775,23 +775,22 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
 def _before_home(toks: list[_Tok], h_lo: int, h_hi: int, lo: int, lex: _Lexicon) -> tuple[int, int]:
     """Step back over an age and a home town between a name and its role: in "Marcus Wheeler, 23, of Tulsa,
     Okla., a truck driver, said" the phrase before the role is "Marcus Wheeler", not "Okla."."""
-    seg_lo, seg_hi, moved = h_lo, h_hi, False
+    def home(seg: list[_Tok], before: list[_Tok]) -> bool:  # "23", "of Tulsa", "Okla." after "of Tulsa"
+        return seg[0].low in ("of", "from") or (len(seg) == 1 and seg[0].t.isdigit()) or (
+            len(seg) <= 2 and _cap(seg[0].t) and bool(before) and before[0].low in ("of", "from"))
+
+    s_lo, s_hi = h_lo, h_hi
     for _ in range(3):
-        seg = toks[seg_lo:seg_hi + 1]
-        if not seg or seg_lo - 2 < lo or toks[seg_lo - 1].t != ",":
+        if s_lo - 2 < lo or toks[s_lo - 1].t != ",":
             break
-        prev_hi = seg_lo - 2
-        prev_lo = _collect_back(toks, prev_hi, lo, lex)
-        prev = toks[prev_lo:prev_hi + 1]
-        home = seg[0].low in ("of", "from") or (len(seg) == 1 and seg[0].t.isdigit()) or (
-            len(seg) <= 2 and _cap(seg[0].t) and prev and prev[0].low in ("of", "from"))
-        if not home or not prev:
+        p_lo = _collect_back(toks, s_lo - 2, lo, lex)
+        seg, prev = toks[s_lo:s_hi + 1], toks[p_lo:s_lo - 1]
+        if not seg or not prev or not home(seg, prev):
             break
-        seg_lo, seg_hi, moved = prev_lo, prev_hi, True
-        if not (prev[0].low in ("of", "from") or (len(prev) == 1 and prev[0].t.isdigit())):
-            return seg_lo, seg_hi  # the name before the asides
-    return (seg_lo, seg_hi) if moved and toks[seg_lo].low not in ("of", "from") and not toks[seg_lo].t.isdigit() \
-        else (h_lo, h_hi)
+        s_lo, s_hi = p_lo, s_lo - 2
+        if not home(prev, []):
+            return s_lo, s_hi  # the name before the asides
+    return h_lo, h_hi
 
 
 def _role_opens_sentence(toks: list[_Tok], lex: _Lexicon) -> bool:
