@@ -1266,10 +1266,14 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.array([], dtype=object)
 
-    @staticmethod
-    def _function_only(names: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """For each column, whether its n-gram is made of stop words only (scikit-learn's English list)."""
-        return np.array([all(w in ENGLISH_STOP_WORDS for w in names[c].split()) for c in cols], dtype=bool)
+    def _function_only(self, names: np.ndarray) -> np.ndarray:
+        """Per word n-gram of the vocabulary, whether it is made of stop words only (scikit-learn's English
+        list); computed once per fitted model."""
+        mask = getattr(self, "_function_only_", None)
+        if mask is None or len(mask) != len(names):
+            mask = np.array([all(w in ENGLISH_STOP_WORDS for w in n.split()) for n in names], dtype=bool)
+            self._function_only_ = mask
+        return mask
 
     def explain(self, texts: Sequence[str], labels: Sequence[str], top: int = 3) -> list[list[tuple[str, float]]]:
         """Return, per text, the word n-grams present in it that most support its given label."""
@@ -1278,6 +1282,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         word = dict(union.transformer_list)["word"]
         clf = self.pipeline_.named_steps["clf"]
         names = word.get_feature_names_out()
+        function_only = self._function_only(names)
         n_word = len(names)
         coef = clf.coef_[:, :n_word]
         if coef.shape[0] == 1:  # binary: one row for classes_[1]
@@ -1292,7 +1297,7 @@ class StanceModel(ClassifierMixin, BaseEstimator):
                 continue
             cols = Xw.indices[lo:hi]
             contrib = Xw.data[lo:hi] * coef[index[label], cols]
-            contrib = np.where(self._function_only(names, cols), 0.0, contrib)  # "as the" is no evidence
+            contrib = np.where(function_only[cols], 0.0, contrib)  # "as the" is no evidence
             order = np.argsort(-contrib, kind="stable")[:top]
             out.append([(names[cols[j]], round(float(contrib[j]), ROUND)) for j in order if contrib[j] > 0])
         return out
