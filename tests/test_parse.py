@@ -373,3 +373,14 @@ def test_links_and_prompts_in_the_body_are_boilerplate():
 def test_a_related_word_in_a_sentence_is_still_text():
     out = parse_article("x", "Attacks rise\n\nRelated attacks were reported in Diyala: two soldiers died.\n\nMore.\n")
     assert out["paragraphs"][1]["role"] == "body"
+
+
+def test_advertisements_and_photo_captions_inside_the_body_are_boilerplate():
+    text = ("Attacks rise in Diyala\n\n"
+            "BAQUBA, Iraq (AP) — Gunmen attacked a checkpoint overnight, police said.\n\n"
+            "Advertisement\n\n"
+            "Iraqi soldiers search an orchard near Baquba on Monday. (AP Photo/Khalid Mohammed)\n\n"
+            "Residents said the attackers came from the orchards, as they had in the spring (IS/ISIS).\n\n"
+            "The ministry did not comment.\n")
+    roles = [p["role"] for p in parse_article("x", text)["paragraphs"]]
+    assert roles == ["title", "body", "boilerplate", "boilerplate", "body", "body"]
