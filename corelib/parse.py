@@ -460,9 +460,10 @@ _DATELINE = re.compile(
         (?:(?P<date>{_MONTH_RE}[ ]+[0-3]?\d,?[ ]+{_YEAR_RE})[ ]*(?:{_DASH}+[ ]*)?)?""",
     re.VERBOSE,
 )
-_DATELINE_DASHED_CREDIT = re.compile(
-    rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*(?P<credit>[A-Z]{{2,10}}|[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{1,3}})"
-    rf"[ ]*{_DASH}[ ]*")
+_CREDIT = r"(?P<credit>[A-Z]{2,10}|[A-Z][\w\-]*(?:[ ][A-Z0-9][\w\-]*){1,3})"
+_DATELINE_DASHED_CREDIT = re.compile(rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*{_CREDIT}[ ]*{_DASH}[ ]*")
+# the outlet after the place and then a colon or the line's end: "Baghdad - Asharq Al-Awsat" (outlets.yaml only)
+_DATELINE_PLACE_OUTLET = re.compile(rf"^(?P<place>{_PW}(?:[ ]{_PW})?)[ ]*{_DASH}[ ]*{_CREDIT}(?:[ ]*:[ ]+|[ ]*$)")
 # the outlet first: "Enab Baladi – Deir Ezzor" on a line of its own or before the text (the outlet must be in outlets.yaml)
 _DATELINE_CREDIT_FIRST = re.compile(
     rf"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{0,3}})[ ]*{_DASH}[ ]*(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})"
@@ -505,6 +506,9 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
     if m and not m["credit"].isupper() and not _outlets()[2].match(m["credit"]):
         m = None  # a credit of several words must be an outlet in outlets.yaml: "Deir Ezzor – Enab Baladi –"
     if m and not _not_a_place([w.lower() for w in m["place"].split()]):
+        return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
+    m = _DATELINE_PLACE_OUTLET.match(par)
+    if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_CREDIT_FIRST.match(par)
     if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):

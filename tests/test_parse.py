@@ -265,6 +265,9 @@ def test_anchored_date_search_finds_what_the_full_scan_finds(text):
     ("Enab Baladi – Raqqa", "Raqqa", "Enab Baladi"),  # the outlet first, on a line of its own
     ("Syria Direct – Idlib – Traders in the city", "Idlib", "Syria Direct"),  # the outlet first, before the text
     ("Rudaw – The council met on Sunday", "", "Rudaw"),  # an outlet alone is a credit, never a place
+    ("Damascus – Asharq Al-Awsat – The group struck", "Damascus", "Asharq Al-Awsat"),  # a hyphen in the outlet
+    ("Baghdad - Asharq Al-Awsat", "Baghdad", "Asharq Al-Awsat"),  # place and outlet on a line of their own
+    ("Erbil – Kurdistan 24: Officials said the roads were open", "Erbil", "Kurdistan 24"),
 ])
 def test_more_dateline_forms(line, place, credit):
     dl = match_dateline(line)
