@@ -507,12 +507,10 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
         m = None  # a credit of several words must be an outlet in outlets.yaml: "Deir Ezzor – Enab Baladi –"
     if m and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
-    m = _DATELINE_PLACE_OUTLET.match(par)
-    if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
-        return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
-    m = _DATELINE_CREDIT_FIRST.match(par)
-    if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
-        return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
+    for rx in (_DATELINE_PLACE_OUTLET, _DATELINE_CREDIT_FIRST):  # the credit must be an outlet in outlets.yaml
+        m = rx.match(par)
+        if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
+            return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
     m = _DATELINE_SLASH_CREDIT.match(par)
     if m and _outlets()[2].match(m["credit"]):
         return Dateline("", "", m["credit"], "", m.end())
