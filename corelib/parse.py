@@ -120,7 +120,7 @@ def _bare_place(line: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _outlets() -> tuple[dict, list, re.Pattern]:
+def _outlets() -> tuple[dict, list, re.Pattern, re.Pattern]:
     with open(DATA / "outlets.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     alias_to_name = {}
@@ -130,15 +130,14 @@ def _outlets() -> tuple[dict, list, re.Pattern]:
     alt = "|".join(re.escape(a) for a in sorted(alias_to_name, key=len, reverse=True))
     evidence = [(re.compile(r"\b" + e["pattern"].replace("{outlet}", f"(?P<outlet>{alt})") + r"\b"),
                  float(e["weight"]), e["label"]) for e in raw["evidence"]]
-    return alias_to_name, evidence, re.compile(rf"^(?:{alt})$")
+    # the full name of an outlet; words followed by an outlet (the longest alias that ends the text)
+    return alias_to_name, evidence, re.compile(rf"^(?:{alt})$"), re.compile(rf"^(?P<names>.+?) (?:{alt})$")
 
 
 def _without_outlet(author: str) -> str:
     """A byline's names without an outlet written after them: "ZAID AL-OBEIDI Associated Press" -> "ZAID AL-OBEIDI"."""
-    for alias in sorted(_outlets()[0], key=len, reverse=True):
-        if author.endswith(" " + alias) and len(author) > len(alias) + 1:
-            return author[:-len(alias)].rstrip(" ,|–—-")
-    return author
+    m = _outlets()[3].match(author)
+    return m["names"].rstrip(" ,|–—-") if m else author
 
 
 def outlet_names() -> frozenset:
@@ -586,7 +585,7 @@ def detect_outlet(text: str, credit: str = "", meta_outlet: str = "") -> tuple[s
     """Return (outlet, evidence): metadata first, then the dateline credit, then phrases in the text."""
     if meta_outlet:
         return meta_outlet, "metadata"
-    alias_to_name, evidence, _ = _outlets()
+    alias_to_name, evidence = _outlets()[:2]
     if credit:
         name = alias_to_name.get(credit.strip())
         if name:
