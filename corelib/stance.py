@@ -64,7 +64,7 @@ class CodebookError(ValueError):
 
 _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
              "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data",
-             "event_reports"}
+             "event_reports", "trends"}
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
@@ -76,6 +76,8 @@ _SEP = r"[\s\-\u2010\u2011\u2013]+"
 _GAP = r"(?:[^\s.,;:!?\"\u201c\u201d]+\s+){0,4}?"
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 _CLAUSE_BREAK = re.compile(r"[,;:.!?\u2014\u201c\u201d\"]|\s[\u2013-]\s")
+# a comma inside a list ("the time, resources or sanctuary") does not end a negation's reach
+_LIST_COMMA = re.compile(r",(?=\s+(?:[\w'\u2019\-]+\s+){1,3}(?:and|or)\s)", re.IGNORECASE)
 
 
 class _PatternParser:
@@ -401,8 +403,8 @@ def _find_together(matchers: tuple[_Matcher, ...], text: str, cache: dict[str, t
 class Cue:
     """One compiled cue: a pattern that votes for ``label`` with ``weight``."""
 
-    kind: str  # cue | exclude | negator
-    label: str
+    kind: str  # cue | exclude | negator | trend
+    label: str  # a trend's label when its count grew (``down``: when it fell)
     pattern: str
     weight: float = 1.0
     anchor: bool = False
@@ -410,6 +412,7 @@ class Cue:
     window: int = 4
     negates: bool = False  # a cue that also negates the next cue ("unable to launch attacks")
     line: int | None = None
+    down: str | None = None  # a trend's label when its count fell
 
 
 @dataclass
@@ -448,6 +451,8 @@ class Codebook:
     # a unit that reports one event ("killing nine soldiers", not "since January"): the model gives it no side
     event_report: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
     event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
+    # count comparisons ("209 attacks against 488 the year before"): (compiled pattern, index in cues)
+    trends: list = field(repr=False, default_factory=list)
     # lower-cased word -> its candidate patterns in main, modifiers, anchors and pronouns (_find_matches)
     word_candidates: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -744,6 +749,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
                     for i, e in enumerate(chk.strings(ev_cfg.get(key), ("event_reports", key), f"event_reports.{key}"))]
               for key in ("patterns", "except")}
 
+    trends = _trend_cues(chk, raw.get("trends"), cues, label_ok)
+
     def factor(cfg: dict, p: tuple, default: float) -> float:
         return chk.number(cfg.get("factor", default), p + ("factor",), ".".join(p) + ".factor", 0.0, 1.0)
 
@@ -763,7 +770,71 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
                           or r"(?!x)x", re.IGNORECASE),
         event_report=re.compile("|".join(events["patterns"]) or r"(?!x)x", re.IGNORECASE),
         event_span=re.compile("|".join(events["except"]) or r"(?!x)x", re.IGNORECASE),
+        trends=trends,
     )
+
+
+def _trend_cues(chk: _Checker, value, cues: list[Cue], label_ok) -> list[tuple[re.Pattern, int]]:
+    """The codebook's `trends` section: each pattern becomes a Cue of kind "trend" (appended to cues);
+    return (compiled pattern, cue index) pairs. {now}, {before} and {subject} are filled in first."""
+    cfg = chk.mapping(value, ("trends",), "trends", {"up", "down", "weight", "anchor", "subjects", "approximately",
+                                                      "patterns"})
+    if not cfg:
+        return []
+    for key in ("up", "down"):
+        if key not in cfg:
+            chk.fail(("trends",), f"trends needs '{key}': the label when the count {'grew' if key == 'up' else 'fell'}")
+        label_ok(cfg[key], ("trends", key), f"trends.{key}")
+    weight = chk.number(cfg.get("weight", 1.0), ("trends", "weight"), "trends.weight", 0.0, 10.0)
+    anchor = cfg.get("anchor", False)
+    if not isinstance(anchor, bool):
+        chk.fail(("trends", "anchor"), f"'anchor' must be true or false, got {anchor!r}")
+    subjects = chk.strings(cfg.get("subjects"), ("trends", "subjects"), "trends.subjects")
+    approx = chk.strings(cfg.get("approximately"), ("trends", "approximately"), "trends.approximately")
+    words = lambda ws: "|".join(r"\s+".join(re.escape(t) for t in w.split()) for w in ws)
+    subject = f"(?:{words(subjects)})" if subjects else r"(?!x)x"
+    lead = rf"(?:(?:{words(approx)})\s+)?" if approx else ""
+
+    def count(name: str) -> str:
+        return rf"{lead}(?<![\w,.])(?P<{name}>\d{{1,3}}(?:,\d{{3}})+|\d+)(?![\d,.]*\d)"
+
+    out = []
+    for i, pat in enumerate(chk.strings(cfg.get("patterns"), ("trends", "patterns"), "trends.patterns")):
+        p = ("trends", "patterns", i)
+        if "{now}" not in pat or "{before}" not in pat:
+            chk.fail(p, f"a trends pattern needs {{now}} and {{before}}: {pat!r}")
+        src = pat.replace("{now}", count("now")).replace("{before}", count("before")).replace("{subject}", subject)
+        try:
+            rx = re.compile(src, re.IGNORECASE)
+        except re.error as exc:
+            chk.fail(p, f"bad pattern {pat!r} in trends.patterns: {exc}")
+        cues.append(Cue("trend", cfg["up"], pat, weight, anchor, None, 0, False, chk.line(p), cfg["down"]))
+        out.append((rx, len(cues) - 1))
+    return out
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _count(text: str) -> int | None:
+    """A count written in figures ("1,730"), or None for a year or anything else."""
+    if _YEAR.fullmatch(text):
+        return None
+    digits = text.replace(",", "")
+    return int(digits) if digits.isdigit() else None
+
+
+def _trend_matches(cb: Codebook, text: str) -> list[tuple[int, int, int, str]]:
+    """(start, end, cue index, label) of each count comparison in the text that grew or fell."""
+    out = []
+    for rx, idx in cb.trends:
+        for m in rx.finditer(text):
+            now, before = _count(m.group("now") or ""), _count(m.group("before") or "")
+            if now is None or before is None or now == before:
+                continue
+            cue = cb.cues[idx]
+            out.append((m.start(), m.end(), idx, cue.label if now > before else cue.down))
+    return sorted(out)
 
 
 def _training_entries(chk: _Checker, value) -> tuple[list[str], dict[str, str], dict[str, str]]:
@@ -835,6 +906,7 @@ class _DocMatches:
     mod_starts: list[int]
     anchors: list[int]
     pronouns: list[int]
+    trends: list[tuple[int, int, int, str]] = field(default_factory=list)
 
 
 _MATCH_CACHE_SIZE = 2048  # texts whose matches are kept: sentences, quotes and articles of a chunk reuse them
@@ -865,7 +937,8 @@ def _find_matches(cb: Codebook, text: str) -> _DocMatches:
     main, mods, anchors, *pronouns = _find_together(matchers, text, cb.word_candidates)
     anchors = [m[0] for m in anchors]
     pronouns = [m[0] for m in pronouns[0]] if pronouns else []
-    return _DocMatches(text, main, [m[0] for m in main], mods, [m[0] for m in mods], anchors, pronouns)
+    return _DocMatches(text, main, [m[0] for m in main], mods, [m[0] for m in mods], anchors, pronouns,
+                       _trend_matches(cb, text) if cb.trends else [])
 
 
 def _any_in(starts: list[int], s: int, e: int) -> bool:
@@ -901,10 +974,16 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     pending: list[tuple[int, int, Cue]] = []
     hits: list[list] = []  # [start, end, cue, label, negator or None, denies]
     found = [m for m in dm.main[lo:hi] if m[1] <= e]
+    trends = {(ts, te): (idx, lab) for ts, te, idx, lab in dm.trends if s <= ts and te <= e}
+    if trends:
+        # a comparison of counts says more than the cues inside it ("carried out 93 attacks ... compared with 131")
+        found = sorted([m for m in found if cb.cues[m[2]].kind != "cue"
+                        or not any(m[0] < te and ts < m[1] for ts, te in trends)]
+                       + [(ts, te, idx) for (ts, te), (idx, _) in trends.items()])
     min_score = cb.decision["min_score"]
 
     def reaches(neg: tuple[int, int, Cue], ms: int) -> bool:
-        between = text[neg[1]:ms]
+        between = _LIST_COMMA.sub(" ", text[neg[1]:ms])
         return not _CLAUSE_BREAK.search(between) and len(_WORD.findall(between)) <= neg[2].window
 
     for k, (ms, me, idx) in enumerate(found):
@@ -921,13 +1000,13 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
                 # after it in reach, lets the negation pass to that cue: "does not mean the threat has diminished"
                 weak = (cue.anchor and not anchored) or cue.weight < min_score
                 nxt = next(((s2, c2) for s2, _, i2 in found[k + 1:] if (c2 := cb.cues[i2]).kind != "exclude"), None)
-                passes = weak and nxt is not None and nxt[1].kind == "cue" and reaches(pending[-1], nxt[0]) \
+                passes = weak and nxt is not None and nxt[1].kind in ("cue", "trend") and reaches(pending[-1], nxt[0]) \
                     and nxt[1].weight > cue.weight and (anchored or not nxt[1].anchor)
                 if not passes:
                     negator = pending.pop()
             else:
                 pending.clear()
-        label = cue.label
+        label = trends[(ms, me)][1] if cue.kind == "trend" else cue.label
         if negator is not None:
             label = cue.negated or cb.flip.get(label, "drop")
         if negate_all and label in cb.flip:

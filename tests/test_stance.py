@@ -93,6 +93,13 @@ GOOD_HEAD = "target: t\nlabels: [up, down, none]\ncues:\n  up:\n    - rising\n"
     ("  down:\n    - falling\ncue: {}\n", 8, "unknown key 'cue'"),
     ("  down:\n    - falling\nevent_reports:\n  pattern: [killed]\n", 9, "unknown key 'pattern' in event_reports"),
     ("  down:\n    - falling\nevent_reports:\n  patterns: [\"killed (\"]\n", 9, "unclosed '('"),
+    ("  down:\n    - falling\ntrends:\n  up: up\n  down: down\n  patterns: ['{now} attacks']\n", 11,
+     "needs {now} and {before}"),
+    ("  down:\n    - falling\ntrends:\n  up: upward\n  down: down\n", 9, "unknown label 'upward' in trends.up"),
+    ("  down:\n    - falling\ntrends:\n  up: up\n  patterns: ['{now} against {before}']\n", 9,
+     "trends needs 'down'"),
+    ("  down:\n    - falling\ntrends:\n  up: up\n  down: down\n  patterns: ['{now} (against {before}']\n", 11,
+     "bad pattern"),
 ])
 def test_codebook_errors_name_file_line_and_problem(tmp_path, tail, line, problem):
     err = _codebook_error(tmp_path, GOOD_HEAD + tail)
@@ -140,10 +147,12 @@ def test_pattern_syntax(pattern, hits, misses):
 
 
 def test_fast_matcher_equals_one_big_alternation(seeds_dir):
-    """The trie-triggered matcher finds exactly what a single alternation of all cue patterns finds."""
+    """The trie-triggered matcher finds exactly what a single alternation of all cue patterns finds
+    (count comparisons, `trends`, are matched on their own)."""
     cb = S.load_codebook()
     ranked = [(i, src) for _, i, src in sorted(
-        ((S._literal_length(c.pattern), i, S.compile_pattern(c.pattern)) for i, c in enumerate(cb.cues)),
+        ((S._literal_length(c.pattern), i, S.compile_pattern(c.pattern)) for i, c in enumerate(cb.cues)
+         if c.kind != "trend"),
         key=lambda t: (-t[0], t[1]))]
     big = re.compile("|".join(f"(?P<k{i}>{src})" for i, (_, src) in enumerate(ranked)), re.IGNORECASE)
     texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
@@ -173,6 +182,59 @@ def test_negation_flips_the_nearest_cue():
     assert row["stance"] == "contained" and any("coordination" in c for c in cues(row))
     row = one("The police chief said there was no coordination between the cells.")
     assert row["stance"] == "contained" and "coordination" in cues(row, "negated_cue")
+
+
+def test_negation_reaches_across_a_list_but_not_a_new_clause():
+    row = one("Our forces will not give the militants the time, money or safe haven they need.")
+    assert row["stance"] == "contained" and "safe haven" in cues(row, "negated_cue")
+    row = one("The army did not answer our calls, and the militants set up checkpoints on the road.")
+    assert row["stance"] == "resurgent" and "set up checkpoints" in cues(row, "cue")
+
+
+@pytest.mark.parametrize("text, label, evidence", [
+    ("Police recorded 209 attacks by the militants in 2022, against 488 the year before.", "contained",
+     "209 attacks by the militants in 2022, against 488"),
+    ("The monitor counted 214 attacks in the first half of the year, compared with 96 a year earlier.", "resurgent",
+     "214 attacks in the first half of the year, compared with 96"),
+    ("Assassinations in the province went from 35 in 2023 to 80 last year.", "resurgent",
+     "Assassinations in the province went from 35 in 2023 to 80"),
+    ("The report counted from 1,200 bombings in 2016 to about 300 in 2019.", "contained",
+     "from 1,200 bombings in 2016 to about 300"),
+    # a comparison says more than the count inside it ("carried out 61 attacks" alone is resurgent)
+    ("ISIS carried out 61 attacks in March, compared with 140 in March last year.", "contained",
+     "61 attacks in March, compared with 140"),
+])
+def test_trends_compare_a_count_with_an_earlier_one(text, label, evidence):
+    row = one(text)
+    assert row["stance"] == label
+    assert cues(row) == [evidence]
+
+
+def test_trends_ignore_years_equal_counts_and_the_security_forces_operations():
+    assert one("Attacks were recorded from 2019 to 2021 in the ministry's tables.")["stance"] == "none"
+    assert one("Officials logged 40 attacks in May, compared with 40 in April.")["stance"] == "none"
+    assert one("Security forces carried out 1,730 operations, compared with 1,200 the year before.")["stance"] == "none"
+
+
+@pytest.mark.parametrize("text, label", [
+    # one side's fact conceded to claim the other
+    ("Losing ground in Raqqa is not the same as being defeated, the commander said.", "resurgent"),
+    ("They lost their cities, but they did not lose their networks.", "resurgent"),
+    ("A small insurgency does not mean a harmless one, and the villages pay for it.", "resurgent"),
+    # who holds the ground, and a group that waits
+    ("Villagers say that after dark the roads belong to the militants.", "resurgent"),
+    ("The militants are patient. They know how to wait for the checkpoints to thin out.", "resurgent"),
+    ("The group has changed its fighting tactics, moving between the valleys at night.", "resurgent"),
+    # not what it was; forces that can cope; counts that are low
+    ("This is not the ISIS of 2014, and the army is not the army of 2014 either.", "contained"),
+    ("The Iraqi army is fully capable of securing the border on its own, the minister said.", "contained"),
+    ("The group has lost about 95 percent of the territory it once held.", "contained"),
+    ("In Anbar the numbers are historically low this year, the governor said.", "contained"),
+    ("ISIS does not have the manpower to hold a single village here.", "contained"),
+    ("The pressure on the group's financiers is working, the Treasury official said.", "contained"),
+])
+def test_concessions_ground_and_counts(text, label):
+    assert one(text)["stance"] == label, one(text)["evidence"]
 
 
 @pytest.mark.parametrize("text, label", [
