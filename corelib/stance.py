@@ -64,8 +64,8 @@ class CodebookError(ValueError):
 
 _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "anchor", "cues", "exclude",
              "negation", "contrast", "hedges", "reported", "decision", "aggregate", "examples", "training_data",
-             "event_reports", "trends"}
-_CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window"}
+             "event_reports", "trends", "opponents"}
+_CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window", "subject"}
 _DEFAULTS = {
     "decision": {"min_score": 0.5, "margin": 0.2},
     "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "min_voices": 2,
@@ -413,6 +413,7 @@ class Cue:
     negates: bool = False  # a cue that also negates the next cue ("unable to launch attacks")
     line: int | None = None
     down: str | None = None  # a trend's label when its count fell
+    subject: bool | str = False  # the cue describes its subject: an opponent as subject flips it (or "drop")
 
 
 @dataclass
@@ -453,6 +454,10 @@ class Codebook:
     event_span: re.Pattern = field(repr=False, default=re.compile(r"(?!x)x"))
     # count comparisons ("209 attacks against 488 the year before"): (compiled pattern, index in cues)
     trends: list = field(repr=False, default_factory=list)
+    # the target's opponents ("the army", "security forces"): as the subject of a `subject: true` cue
+    # within opponent_window words before it, they flip the cue
+    opponents: re.Pattern | None = field(repr=False, default=None)
+    opponent_window: int = 8
     # lower-cased word -> its candidate patterns in main, modifiers, anchors and pronouns (_find_matches)
     word_candidates: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -661,11 +666,15 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
             negates = entry.get("negates", False)
             if not isinstance(negates, bool):
                 chk.fail(p + ("negates",), f"'negates' must be true or false, got {negates!r}")
+            subject = entry.get("subject", False)
+            if not isinstance(subject, bool) and subject != "drop":
+                chk.fail(p + ("subject",), f"'subject' must be true, false or drop, got {subject!r}")
             pp = p + ("pattern",)
         else:
-            pat, weight, anchor, negated, win, negates, pp = entry, 1.0, default_anchor, None, default_window, False, p
+            pat, weight, anchor, negated, win, negates, subject, pp = \
+                entry, 1.0, default_anchor, None, default_window, False, False, p
         src = chk.pattern(pat, pp, where)
-        cues.append(Cue(kind, label, pat, weight, anchor, negated, win, negates, chk.line(pp)))
+        cues.append(Cue(kind, label, pat, weight, anchor, negated, win, negates, chk.line(pp), subject=subject))
         main_parts.append((_literal_length(pat), len(cues) - 1, src, pat))
 
     for i, entry in enumerate(raw.get("exclude", []) or []):
@@ -750,6 +759,10 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
               for key in ("patterns", "except")}
 
     trends = _trend_cues(chk, raw.get("trends"), cues, label_ok)
+    opp = chk.mapping(raw.get("opponents"), ("opponents",), "opponents", {"words", "window"})
+    opp_words = [chk.pattern(w, ("opponents", "words", i), "opponents.words")
+                 for i, w in enumerate(chk.strings(opp.get("words"), ("opponents", "words"), "opponents.words"))]
+    opp_window = int(chk.number(opp.get("window", 8), ("opponents", "window"), "opponents.window", 0, 30))
 
     def factor(cfg: dict, p: tuple, default: float) -> float:
         return chk.number(cfg.get("factor", default), p + ("factor",), ".".join(p) + ".factor", 0.0, 1.0)
@@ -771,6 +784,8 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         event_report=re.compile("|".join(events["patterns"]) or r"(?!x)x", re.IGNORECASE),
         event_span=re.compile("|".join(events["except"]) or r"(?!x)x", re.IGNORECASE),
         trends=trends,
+        opponents=re.compile("|".join(f"(?:{w})" for w in opp_words), re.IGNORECASE) if opp_words else None,
+        opponent_window=opp_window,
     )
 
 
@@ -1011,6 +1026,8 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
         label = trends[(ms, me)][1] if cue.kind == "trend" else cue.label
         if negator is not None:
             label = cue.negated or cb.flip.get(label, "drop")
+        if cue.subject and label in cb.flip and _opponent_subject(cb, dm, s, ms):
+            label = "drop" if cue.subject == "drop" else cb.flip[label]
         if negate_all and label in cb.flip:
             label = cb.flip[label]
         if not cue.anchor or anchored:
@@ -1070,6 +1087,26 @@ def _score_span(cb: Codebook, dm: _DocMatches, s: int, e: int, anchored: bool, n
     evidence.sort(key=lambda d: (d["start"], d["end"]))
     return _SpanScore({k: round(v, ROUND) for k, v in scores.items()}, evidence, bool(hedges), reported,
                       sum(1 for h in hits if h[4] is not None))
+
+
+def _opponent_subject(cb: Codebook, dm: _DocMatches, s: int, ms: int) -> bool:
+    """Is the subject of the cue at ms an opponent of the target ("the army lacks the numbers")? An
+    opponent named within the window before the cue, in its clause, with no mention of the target after it."""
+    if cb.opponents is None:
+        return False
+    lo = s
+    for m in _CLAUSE_BREAK.finditer(dm.text, s, ms):
+        if not _LIST_COMMA.match(dm.text, m.start()):
+            lo = m.end()
+    words = list(_WORD.finditer(dm.text, lo, ms))
+    if len(words) > cb.opponent_window:
+        lo = words[-cb.opponent_window].start()
+    last = None
+    for m in cb.opponents.finditer(dm.text, lo, ms):
+        if (m.start() == 0 or not dm.text[m.start() - 1].isalnum()) and \
+                (m.end() == len(dm.text) or not dm.text[m.end()].isalnum()):
+            last = m
+    return last is not None and not _any_in(dm.anchors, last.end(), ms)
 
 
 def _decide(cb: Codebook, scores: dict[str, float], hedged: bool = False) -> tuple[str, float]:

@@ -93,6 +93,8 @@ GOOD_HEAD = "target: t\nlabels: [up, down, none]\ncues:\n  up:\n    - rising\n"
     ("  down:\n    - falling\ncue: {}\n", 8, "unknown key 'cue'"),
     ("  down:\n    - falling\nevent_reports:\n  pattern: [killed]\n", 9, "unknown key 'pattern' in event_reports"),
     ("  down:\n    - falling\nevent_reports:\n  patterns: [\"killed (\"]\n", 9, "unclosed '('"),
+    ("  down:\n    - {pattern: falling, subject: maybe}\n", 7, "'subject' must be true, false or drop"),
+    ("  down:\n    - falling\nopponents:\n  words: [\"army (\"]\n", 9, "unclosed '('"),
     ("  down:\n    - falling\ntrends:\n  up: up\n  down: down\n  patterns: ['{now} attacks']\n", 11,
      "needs {now} and {before}"),
     ("  down:\n    - falling\ntrends:\n  up: upward\n  down: down\n", 9, "unknown label 'upward' in trends.up"),
@@ -217,6 +219,21 @@ def test_trends_ignore_years_equal_counts_and_the_security_forces_operations():
 
 
 @pytest.mark.parametrize("text, label", [
+    # a `subject: true` cue said of the target's opponents counts for the other side
+    ("The militants lack the manpower to hold territory.", "contained"),
+    ("The army lacks the manpower to hold territory in the desert, and the militants know it.", "resurgent"),
+    ("The group moves freely in the desert because the regime forces there are weak.", "resurgent"),
+    ("Iraqi forces have shown that they can carry out complex operations on their own.", "contained"),
+    # ... unless the target is named between the opponent and the cue
+    ("The army said the militants are still capable of mounting complex attacks.", "resurgent"),
+    # `subject: drop`: the coalition carrying on says nothing of the group's strength
+    ("U.S. forces will continue to carry out operations against the group with their partners.", "none"),
+])
+def test_a_cue_said_of_an_opponent_counts_for_the_other_side(text, label):
+    assert one(text)["stance"] == label, one(text)["evidence"]
+
+
+@pytest.mark.parametrize("text, label", [
     # one side's fact conceded to claim the other
     ("Losing ground in Raqqa is not the same as being defeated, the commander said.", "resurgent"),
     ("They lost their cities, but they did not lose their networks.", "resurgent"),
@@ -232,6 +249,14 @@ def test_trends_ignore_years_equal_counts_and_the_security_forces_operations():
     ("In Anbar the numbers are historically low this year, the governor said.", "contained"),
     ("ISIS does not have the manpower to hold a single village here.", "contained"),
     ("The pressure on the group's financiers is working, the Treasury official said.", "contained"),
+    ("Nobody should tell us that ISIS is finished, the tribal leader said.", "resurgent"),
+    ("The cells are still dangerous, but the momentum is clearly with the army.", "contained"),
+    ("What remains is a rural insurgency that the security forces can manage.", "contained"),
+    ("Government troops have retaken about 60 percent of the territory the militants held.", "contained"),
+    ("Militant attacks have killed at least 40 shepherds in the desert since January.", "resurgent"),
+    ("If the prison falls, we will be back to 2014 within weeks.", "resurgent"),
+    ("Thousands of children are being raised in the camp under ISIS ideology.", "resurgent"),
+    ("Most of the arrests of ISIS suspects came from information provided by residents.", "contained"),
 ])
 def test_concessions_ground_and_counts(text, label):
     assert one(text)["stance"] == label, one(text)["evidence"]
