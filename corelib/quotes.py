@@ -829,7 +829,11 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
         while m < hi and not (toks[m].k == "p" and toks[m].t in ",.;:") and toks[m].k == "w" and \
                 toks[m].low not in lex.participles:
             m += 1
-        if m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:") and \
+        if m > k + 1 and (m == hi or toks[m].t in ",.;:") and _looks_name(toks[k + 1:m], lex) and \
+                not _looks_name(toks[j:k], lex) and _looks_role(toks[j:k], lex):
+            # "..., said the spokesman, Dilovan Sheikhmous." / "said a relative, Jassim Hamad, speaking at ..."
+            np_ = _NP(j, m, j, k, k + 1, m)
+        elif m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:") and \
                 not any(t.low in lex.aux or _is_verbish(toks, n, lex) for n, t in enumerate(toks[k + 1:m], k + 1)):
             np_.role_lo, np_.role_hi = k + 1, m
     return np_

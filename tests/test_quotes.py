@@ -499,6 +499,20 @@ def test_speaker_title_role_and_offsets():
     assert r.speaker_id == "tahsin-al-khafaji"
 
 
+def test_role_then_name_after_the_verb():
+    """``said the spokesman, NAME``: the name is the speaker and the words before it the role."""
+    df = run("\"This is the third transfer this year,\" said the spokesman, Dilovan Sheikhmous.\n\n"
+             "\"They were shepherds,\" said a relative, Jassim Hamad, speaking at the family's house. "
+             "\"They left in the morning,\" he added.")
+    assert [(r.speaker, r.speaker_role) for r in df.itertuples()] == [
+        ("Dilovan Sheikhmous", "spokesman"), ("Jassim Hamad", "relative"), ("Jassim Hamad", "relative")]
+    r = run("\"We will hold the line,\" said the commander, Brig. Gen. Ali Hassan, in a statement.").iloc[0]
+    assert (r.speaker, r.speaker_title, r.speaker_role) == ("Ali Hassan", "Brig. Gen.", "commander")
+    # a name followed by its role, and an organisation in apposition, stay as they were
+    assert rows("\"It is calm,\" said Ali Hassan, a police spokesman.") == [("It is calm", "direct", "Ali Hassan")]
+    assert rows("\"It is calm,\" said the council, the province's highest body.")[0][2] == "the council"
+
+
 def test_premodifier_role_and_title():
     df = run("Coalition spokesman Army Col. Ryan Xavier said the strikes destroyed two tunnels.")
     r = df.iloc[0]
