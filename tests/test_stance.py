@@ -445,6 +445,10 @@ def test_security_trend_target():
                         "The security situation is deteriorating after a spate of bombings.",
                         "The ministry of security met on Tuesday."], "security_trend")
     assert rows["stance"].tolist() == ["improving", "deteriorating", "none"]
+    # the same `trends` section as isis_resurgence, with this codebook's own labels
+    rows = S.tag_texts(["The province recorded 12 killings in March, compared with 31 in February.",
+                        "Casualties rose from 40 in 2022 to 95 last year."], "security_trend", "rules")
+    assert rows["stance"].tolist() == ["improving", "deteriorating"]
 
 
 # --------------------------------------------------------------------------- levels on the seeds
