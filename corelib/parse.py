@@ -468,6 +468,8 @@ _DATELINE_CREDIT_FIRST = re.compile(
     rf"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){{0,3}})[ ]*{_DASH}[ ]*(?P<place>{_PW}(?:[ ]{_PW}){{0,2}})"
     rf"(?:[ ]*{_DASH}[ ]*|[ ]*$)")
 _DATELINE_SLASH_CREDIT = re.compile(r"^(?P<credit>[A-Z][\w]*(?:[ ][A-Z0-9][\w]*){0,3})[ ]*/[ ]+")
+# the credit alone, in parentheses, before a dash: "(CNN) —", "(The Conversation) —" (an outlet in outlets.yaml)
+_DATELINE_CREDIT_ONLY = re.compile(rf"^\((?P<credit>[A-Z][^()\n]{{0,39}})\)[ ]*{_DASH}+[ ]*(?=[A-Z“\"‘])")
 _DATELINE_BARE = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2})$")  # "ANKARA" on its own line
 _DATELINE_COLON = re.compile(r"^(?P<place>[A-Z][A-Z'’.\-]+(?:[ ][A-Z][A-Z'’.\-]+){0,2}):[ ]+(?=[A-Z“\"‘])")
 
@@ -510,9 +512,10 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
         m = rx.match(par)
         if m and _outlets()[2].match(m["credit"]) and not _not_a_place([w.lower() for w in m["place"].split()]):
             return Dateline(_proper(m["place"]), "", m["credit"], "", m.end())
-    m = _DATELINE_SLASH_CREDIT.match(par)
-    if m and _outlets()[2].match(m["credit"]):
-        return Dateline("", "", m["credit"], "", m.end())
+    for rx in (_DATELINE_SLASH_CREDIT, _DATELINE_CREDIT_ONLY):
+        m = rx.match(par)
+        if m and _outlets()[2].match(m["credit"]):
+            return Dateline("", "", m["credit"], "", m.end())
     m = _DATELINE_COLON.match(par) if colon else None
     if m and len(m["place"]) > 2 and not _not_a_place([w.lower() for w in m["place"].split()]):
         return Dateline(_proper(m["place"]), "", "", "", m.end())
@@ -533,6 +536,8 @@ def match_dateline(par: str, colon: bool = True) -> Dateline | None:
         return None
     if not credit and not region and _outlets()[2].match(place):
         return Dateline("", "", place, _date_from_text(m["date"] or ""), m.end())  # "Rudaw –": an outlet, no place
+    if not credit and region and _outlets()[2].match(region):
+        credit, region = region, ""  # "Deir Ezzor, SANA-": the outlet where a region would stand
     place_out = _proper(place)
     region_out = ", ".join(_proper(r.strip()) if not (r.strip().isupper() and len(r.strip()) <= 4) else r.strip()
                            for r in region.split(",")) if region else ""

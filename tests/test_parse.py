@@ -268,6 +268,10 @@ def test_anchored_date_search_finds_what_the_full_scan_finds(text):
     ("Damascus – Asharq Al-Awsat – The group struck", "Damascus", "Asharq Al-Awsat"),  # a hyphen in the outlet
     ("Baghdad - Asharq Al-Awsat", "Baghdad", "Asharq Al-Awsat"),  # place and outlet on a line of their own
     ("Erbil – Kurdistan 24: Officials said the roads were open", "Erbil", "Kurdistan 24"),
+    ("Homs, SANA- Army units combed the desert", "Homs", "SANA"),  # an outlet where a region would stand
+    ("Baghdad Today – Kirkuk – A commander said", "Kirkuk", "Baghdad Today"),  # the outlet first, two words
+    ("(CNN) — The group claimed the attack", "", "CNN"),  # the credit alone, in parentheses
+    ("(The Conversation) — When the gunmen struck", "", "The Conversation"),
 ])
 def test_more_dateline_forms(line, place, credit):
     dl = match_dateline(line)
@@ -277,6 +281,12 @@ def test_more_dateline_forms(line, place, credit):
 def test_a_dashed_aside_of_capitalised_words_is_no_credit():
     dl = match_dateline("Mosul – Old City Market – a place of rubble, said the mayor.")
     assert dl is None or dl.credit == ""
+
+
+def test_a_parenthesis_that_is_no_outlet_is_no_credit():
+    assert match_dateline("(Updated) — The council met on Sunday.") is None
+    dl = match_dateline("BAGHDAD, Kurdistan Region – The council met.")
+    assert dl is not None and dl.credit == ""
 
 
 def test_a_bare_place_line_under_the_title_is_the_dateline():

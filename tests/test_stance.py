@@ -240,13 +240,16 @@ def test_a_cue_said_of_an_opponent_counts_for_the_other_side(text, label):
     ("A small insurgency does not mean a harmless one, and the villages pay for it.", "resurgent"),
     # who holds the ground, and a group that waits
     ("Villagers say that after dark the roads belong to the militants.", "resurgent"),
+    ("Two shepherds were killed when gunmen believed to belong to ISIS opened fire on them.", "none"),
+    ("The militants know that the army now has fewer men in the desert.", "resurgent"),
+    ("Security forces have killed 200 militants since January, the ministry said.", "none"),
     ("The militants are patient. They know how to wait for the checkpoints to thin out.", "resurgent"),
     ("The group has changed its fighting tactics, moving between the valleys at night.", "resurgent"),
     # not what it was; forces that can cope; counts that are low
     ("This is not the ISIS of 2014, and the army is not the army of 2014 either.", "contained"),
     ("The Iraqi army is fully capable of securing the border on its own, the minister said.", "contained"),
     ("The group has lost about 95 percent of the territory it once held.", "contained"),
-    ("In Anbar the numbers are historically low this year, the governor said.", "contained"),
+    ("ISIS still attacks in Anbar, but the numbers are historically low this year, the governor said.", "contained"),
     ("ISIS does not have the manpower to hold a single village here.", "contained"),
     ("The pressure on the group's financiers is working, the Treasury official said.", "contained"),
     ("Nobody should tell us that ISIS is finished, the tribal leader said.", "resurgent"),
