@@ -67,7 +67,7 @@ _TOP_KEYS = {"target", "description", "labels", "neutral", "aggregate_labels", "
              "event_reports", "trends", "opponents"}
 _CUE_KEYS = {"pattern", "weight", "anchor", "negated", "negates", "window", "subject"}
 _DEFAULTS = {
-    "decision": {"min_score": 0.5, "margin": 0.2},
+    "decision": {"min_score": 0.5, "margin": 0.2, "model_min_side_sentences": 0},
     "aggregate": {"mixed_share": 0.35, "min_total": 1.0, "min_side": 1.0, "headline_mixed_share": 0.0, "min_voices": 2,
                   "title_weight": 2.0, "lead_weight": 1.5, "lead_sentences": 2, "quote_weight": 1.0, "narrator_weight": 1.0,
                   "min_side_voices": 1, "single_voice_weight": 0.0},
@@ -1736,7 +1736,8 @@ def _model_evidence(model: StanceModel, texts: list[str], labels: list[str], off
     return out
 
 
-def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: FittedStance) -> pd.DataFrame:
+def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: FittedStance,
+                   silent: np.ndarray) -> pd.DataFrame:
     """combined: the learned combination decides every unit from its rule features and model probabilities."""
     model, combiner = fitted.model, fitted.combiner
     proba = model.predict_proba(texts)
@@ -1756,8 +1757,9 @@ def _apply_learned(cb: Codebook, df: pd.DataFrame, texts: list[str], fitted: Fit
         if rule[i] != cb.neutral and not (COMBINATION_OVERRIDES_CUES
                                           and cp[i, c_best[i]] >= COMBINATION_OVERRIDE_PROBABILITY):  # a cue's side stays
             lab = rule[i]
-        # event_reports: a unit that reports one event gets no side that no cue gave it
-        if lab != rule[i] and lab in cb.sides and scores[lab][i] == 0 and cb.reports_event(texts[i]):
+        # event_reports: a unit that reports one event gets no side that no cue gave it; nor does a unit
+        # of an article that no rule reads as taking a side (decision.model_min_side_sentences)
+        if lab != rule[i] and lab in cb.sides and scores[lab][i] == 0 and (silent[i] or cb.reports_event(texts[i])):
             lab = rule[i]
         if lab == rule[i]:
             by[i] = "rules"
@@ -1789,9 +1791,10 @@ def _model_may_decide(cb: Codebook, rule: str, label: str, prob: float, scores: 
 
 
 def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
-                  fitted: FittedStance | None = None) -> pd.DataFrame:
+                  fitted: FittedStance | None = None, silent: np.ndarray | None = None) -> pd.DataFrame:
     """Turn a rule-scored table into the rules, model or combined decision (in place on a copy);
-    combined uses the learned combination when one is fitted, else the fixed rule."""
+    combined uses the learned combination when one is fitted, else the fixed rule. ``silent`` marks the
+    units of articles too quiet for the model to give a side in (combined only)."""
     if method not in METHODS:
         raise ValueError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
     df = df.copy()
@@ -1801,8 +1804,9 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
         df["method"] = method
         return df
     fitted = fitted_stance(cb) if fitted is None else fitted
+    silent = np.zeros(len(df), dtype=bool) if silent is None else np.asarray(silent, dtype=bool)
     if method == "combined" and fitted.combiner is not None:
-        return _apply_learned(cb, df, texts, fitted)
+        return _apply_learned(cb, df, texts, fitted, silent)
     model = fitted.model
     # combined: the model reads only the units no cue decided (most of them, but it saves the rest)
     ask = np.ones(len(df), dtype=bool) if method == "model" else (df["stance"] == cb.neutral).to_numpy()
@@ -1817,8 +1821,9 @@ def _apply_method(cb: Codebook, df: pd.DataFrame, texts: list[str], method: str,
         scores = {lab: (df[f"score_{lab}"].fillna(0.0).to_numpy(dtype=float) if f"score_{lab}" in df.columns
                         else np.zeros(len(df))) for lab in cb.sides}
         rule = df["stance"].tolist()
-        use_model = np.array([ask[i] and _model_may_decide(cb, rule[i], m_label[i], m_prob[i],
-                                                           {lab: v[i] for lab, v in scores.items()}, texts[i])
+        use_model = np.array([ask[i] and not silent[i] and
+                              _model_may_decide(cb, rule[i], m_label[i], m_prob[i],
+                                                {lab: v[i] for lab, v in scores.items()}, texts[i])
                               for i in range(len(df))], dtype=bool)
     idx = np.flatnonzero(use_model)
     if len(idx):
@@ -1849,9 +1854,12 @@ def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method
     score_<label>, anchored, hedged, reported, evidence (cue words with offsets), evidence_text, method."""
     cb = load_codebook(target)
     df = _rule_sentences(cb, parsed)
+    sides = df.loc[df["stance"] != cb.neutral, "doc_id"].value_counts()
+    need = cb.decision["model_min_side_sentences"]
+    silent = (df["doc_id"].map(sides).fillna(0) < need).to_numpy()
     # the learned combination is trained on quotations; on sentences it lowered article macro-F1 under
     # leave_one_set_out until the written_2 sentences trained the model (README "Stance")
-    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted))
+    return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, silent))
 
 
 _QUOTE_OUT = ["stance", "confidence", "anchored", "hedged", "reported", "evidence"]
@@ -1919,7 +1927,32 @@ def tag_quotes(parsed, quotes: pd.DataFrame, target: str | Path | Codebook = DEF
     out = q.drop(columns=[c for c in _QUOTE_OUT + [f"score_{lab}" for lab in cb.sides] if c in q.columns])
     for name in ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + _QUOTE_OUT[2:]:
         out[name] = cols.get(name, [])
-    return _finish(_apply_method(cb, out, out["quote"].astype(str).tolist(), method, fitted))
+    silent = None
+    if method == "combined" and cb.decision["model_min_side_sentences"] > 0:
+        quiet = _quiet_articles(cb, spans_of, text_of, set(out["doc_id"].tolist()))
+        silent = out["doc_id"].isin(quiet).to_numpy()
+    return _finish(_apply_method(cb, out, out["quote"].astype(str).tolist(), method, fitted, silent))
+
+
+def _quiet_articles(cb: Codebook, spans_of: dict, text_of, doc_ids: set) -> set:
+    """The articles among doc_ids with fewer sentences that take a side by the rules than
+    decision.model_min_side_sentences (the model gives their units no side)."""
+    need = cb.decision["model_min_side_sentences"]
+    quiet = set()
+    for doc_id in sorted(doc_ids, key=str):
+        spans, found = spans_of.get(doc_id, []), 0
+        if spans:
+            dm = _match_doc(cb, text_of(doc_id))
+            trend_starts = [t[0] for t in dm.trends]
+            for k, (s, e) in enumerate(spans):
+                if _any_in(dm.main_starts, s, e) or _any_in(trend_starts, s, e):  # a sentence with no match is neutral
+                    sc = _score_span(cb, dm, s, e, _anchored(cb, dm, spans, k, s, e))
+                    found += _decide(cb, sc.scores, sc.hedged)[0] != cb.neutral
+                    if found >= need:
+                        break
+        if found < need:
+            quiet.add(doc_id)
+    return quiet
 
 
 def _net(scores: dict[str, float], label: str) -> float:

@@ -382,6 +382,36 @@ def test_the_model_gives_no_side_to_the_report_of_one_event():
         assert set(rows["stance"]) == {"none"} and set(rows["decided_by"]) == {"rules"}
 
 
+def test_the_model_gives_no_side_in_an_article_no_rule_reads_as_taking_one():
+    """decision.model_min_side_sentences: in an article where no sentence takes a side by the rules, the
+    model gives its quotations and sentences none; one sentence with a side lets it speak again."""
+    from corelib.parse import parse_documents
+    from corelib.quotes import extract
+
+    eager = S.StanceModel().fit(["The sheep are back in the hills.", "Shepherds take the sheep out again.",
+                                 "The group is defeated.", "Only remnants are left.",
+                                 "The minister met the ambassador.", "Voters went to the polls."],
+                                ["resurgent", "resurgent", "contained", "contained", "none", "none"])
+    fitted = S.FittedStance(eager, None)
+    quote = '"The sheep are back in the hills and the shepherds are out again," said Ahmed Saleh, a farmer.'
+    quiet = "Market day in Khanaqin\n\nKHANAQIN, Iraq – Farmers brought lambs to the market on Monday.\n\n" + quote
+    loud = quiet + "\n\nSecurity officials say ISIS is regrouping in the hills near the town."
+    parsed = parse_documents([{"doc_id": "quiet", "text": quiet}, {"doc_id": "loud", "text": loud}])
+    quotes = extract(parsed)
+    cb = S.load_codebook()
+    assert cb.decision["model_min_side_sentences"] == 1
+    quotes = quotes[quotes["speaker"] == "Ahmed Saleh"]
+    got = S.tag_quotes(parsed, quotes, cb, "combined", fitted).set_index("doc_id")
+    assert got.loc["quiet", "stance"] == "none" and got.loc["loud", "stance"] == "resurgent"
+    assert got.loc["loud", "decided_by"] == "model"
+    sents = S.tag_sentences(parsed, cb, "combined", fitted)
+    assert set(sents.loc[sents["doc_id"] == "quiet", "stance"]) == {"none"}
+    # 0 switches the rule off: the model speaks in the quiet article too
+    off = S.parse_codebook(SHIPPED.read_text(encoding="utf-8"), SHIPPED)
+    off.decision["model_min_side_sentences"] = 0
+    assert S.tag_quotes(parsed, quotes, off, "combined", fitted).set_index("doc_id").loc["quiet", "stance"] == "resurgent"
+
+
 def test_the_group_killing_fighters_is_no_tally_of_its_losses():
     row = one("ISIS has killed more than 100 pro-government fighters in the desert since January.")
     assert row["score_contained"] == 0.0
