@@ -924,6 +924,8 @@ class _DocMatches:
     anchors: list[int]
     pronouns: list[int]
     trends: list[tuple[int, int, int, str]] = field(default_factory=list)
+    # what the sentence pass learned of this article: "side_sentences", its sentences that take a side
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _MATCH_CACHE_SIZE = 2048  # texts whose matches are kept: sentences, quotes and articles of a chunk reuse them
@@ -1172,10 +1174,12 @@ def _rule_sentences(cb: Codebook, parsed) -> pd.DataFrame:
             hi += 1
         dm = _match_doc(cb, text_of(doc_id))
         spans = list(zip(all_starts[lo:hi], all_ends[lo:hi]))
+        sides = 0
         for k, (s, e) in enumerate(spans):
             anchored = _anchored(cb, dm, spans, k, s, e)
             sc = _score_span(cb, dm, s, e, anchored)
             label, conf = _decide(cb, sc.scores, sc.hedged)
+            sides += label != cb.neutral
             for name, value in (("doc_id", doc_id), ("sent_id", sent_ids[lo + k]), ("start", s), ("end", e),
                                 ("role", roles[lo + k]), ("sentence", texts[lo + k]), ("stance", label),
                                 ("confidence", conf), ("anchored", anchored), ("hedged", sc.hedged),
@@ -1183,6 +1187,7 @@ def _rule_sentences(cb: Codebook, parsed) -> pd.DataFrame:
                 cols[name].append(value)
             for lab in cb.sides:
                 cols[f"score_{lab}"].append(sc.scores[lab])
+        dm.memo["side_sentences"] = sides  # tag_quotes reads it (_quiet_articles) instead of scoring again
         lo = hi
     order = _SENTENCE_BASE + ["stance", "confidence"] + [f"score_{lab}" for lab in cb.sides] + \
         ["anchored", "hedged", "reported", "evidence"]
@@ -1943,6 +1948,10 @@ def _quiet_articles(cb: Codebook, spans_of: dict, text_of, doc_ids: set) -> set:
         spans, found = spans_of.get(doc_id, []), 0
         if spans:
             dm = _match_doc(cb, text_of(doc_id))
+            if "side_sentences" in dm.memo:
+                if dm.memo["side_sentences"] < need:
+                    quiet.add(doc_id)
+                continue
             trend_starts = [t[0] for t in dm.trends]
             for k, (s, e) in enumerate(spans):
                 if _any_in(dm.main_starts, s, e) or _any_in(trend_starts, s, e):  # a sentence with no match is neutral
@@ -2209,12 +2218,13 @@ def tag(parsed, level: str = "article", target: str | Path | Codebook = DEFAULT_
             if level != "article":
                 raise
             quotes = None
+    sentences = tag_sentences(parsed, cb, method, fitted) if level == "article" else None  # first: tag_quotes reuses it
     q = tag_quotes(parsed, quotes, cb, method, fitted) if quotes is not None else None
     if level == "quote":
         return q
     if level == "speaker":
         return tag_speakers(q, cb)
-    return tag_articles(parsed, tag_sentences(parsed, cb, method, fitted), q, cb)
+    return tag_articles(parsed, sentences, q, cb)
 
 
 # =========================================================================== evaluation

@@ -406,6 +406,11 @@ def test_the_model_gives_no_side_in_an_article_no_rule_reads_as_taking_one():
     assert got.loc["loud", "decided_by"] == "model"
     sents = S.tag_sentences(parsed, cb, "combined", fitted)
     assert set(sents.loc[sents["doc_id"] == "quiet", "stance"]) == {"none"}
+    # the sentence pass leaves its count for tag_quotes: the same answer with or without it
+    S._MATCH_CACHE.clear()
+    alone = S.tag_quotes(parsed, quotes, cb, "combined", fitted)
+    S.tag_sentences(parsed, cb, "rules")
+    pd.testing.assert_frame_equal(alone, S.tag_quotes(parsed, quotes, cb, "combined", fitted))
     # 0 switches the rule off: the model speaks in the quiet article too
     off = S.parse_codebook(SHIPPED.read_text(encoding="utf-8"), SHIPPED)
     off.decision["model_min_side_sentences"] = 0
