@@ -140,7 +140,7 @@ def test_extract_is_deterministic(parsed_seeds, seed_quotes):
 
 
 TEAM_SETS = ["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
-             "heldout10", "heldout11", "heldout12"]
+             "heldout10", "heldout11", "heldout12", "heldout13"]
 # heldout8 gives a partial quotation two rows (the reporter's lead-in, the quoted fragment); the other sets and
 # the dev corpus give the fragment alone, which the extractor's one partial row matches (tests/data/heldout8)
 MIN_F1 = {"heldout8": 0.90}
@@ -166,7 +166,7 @@ def test_held_out_articles_meet_the_targets(name):
     """Team-written sets (tests/data/heldout*; each was blind when first scored): quote F1 at 0.3 coverage,
     speaker match and indirect recall stay at or above the levels reached (0.95-0.99, 0.90-1.0, 0.90-1.0
     in session 3; heldout8 0.91, 0.95, 0.97, heldout9 0.96, 0.95, 0.93 and heldout10 0.97, 0.92, 0.93 in session 4;
-    heldout11 0.99, 0.94, 0.98 and heldout12 0.97, 0.97, 0.92 in session 5)."""
+    heldout11 0.99, 0.94, 0.98, heldout12 0.97, 0.97, 0.92 and heldout13 0.98, 0.94, 0.94 in session 5)."""
     import pathlib
 
     root = pathlib.Path(__file__).parent / "data" / name
