@@ -756,6 +756,11 @@ def _aside_before(toks: list[_Tok], k: int, lo: int, lex: _Lexicon) -> int:
     return -1
 
 
+def _role_then_name(role: list[_Tok], name: list[_Tok], lex: _Lexicon) -> bool:
+    """``ROLE, NAME``: a role phrase (not itself a name) set beside a name (``the spokesman, Ali Hassan``)."""
+    return _looks_name(name, lex) and not _looks_name(role, lex) and _looks_role(role, lex)
+
+
 def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) -> _NP | None:
     """``NAME, ROLE`` or ``ROLE, NAME`` where ``a_lo..a_hi`` is the second part, after a comma."""
     h_hi = a_lo - 2
@@ -763,7 +768,7 @@ def _apposition(toks: list[_Tok], a_lo: int, a_hi: int, lo: int, lex: _Lexicon) 
     h_lo, h_hi = _before_home(toks, h_lo, h_hi, lo, lex)
     head, appos = toks[h_lo:h_hi + 1], toks[a_lo:a_hi + 1]
     if head and _np_ok(head, lex):
-        if _looks_name(appos, lex) and not _looks_name(head, lex) and _looks_role(head, lex):
+        if _role_then_name(head, appos, lex):
             return _NP(h_lo, a_hi + 1, h_lo, h_hi + 1, a_lo, a_hi + 1)
         if _looks_role(appos, lex) and (_looks_name(head, lex) or head[-1].k == "w"):
             return _NP(h_lo, h_hi + 1, a_lo, a_hi + 1)
@@ -829,8 +834,7 @@ def _np_after(toks: list[_Tok], j: int, hi: int, lex: _Lexicon) -> _NP | None:
         while m < hi and not (toks[m].k == "p" and toks[m].t in ",.;:") and toks[m].k == "w" and \
                 toks[m].low not in lex.participles:
             m += 1
-        if m > k + 1 and (m == hi or toks[m].t in ",.;:") and _looks_name(toks[k + 1:m], lex) and \
-                not _looks_name(toks[j:k], lex) and _looks_role(toks[j:k], lex):
+        if m > k + 1 and (m == hi or toks[m].t in ",.;:") and _role_then_name(toks[j:k], toks[k + 1:m], lex):
             # "..., said the spokesman, Dilovan Sheikhmous." / "said a relative, Jassim Hamad, speaking at ..."
             np_ = _NP(j, m, j, k, k + 1, m)
         elif m > k + 1 and _looks_role(toks[k + 1:m], lex) and (m == hi or toks[m].t in ",.;:") and \

@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from corelib.events import number_value
 from corelib.parse import ignorecase_lower, parse_corpus
 from corelib.tables import records_by
 
@@ -806,7 +807,10 @@ def _trend_cues(chk: _Checker, value, cues: list[Cue], label_ok) -> list[tuple[r
         chk.fail(("trends", "anchor"), f"'anchor' must be true or false, got {anchor!r}")
     subjects = chk.strings(cfg.get("subjects"), ("trends", "subjects"), "trends.subjects")
     approx = chk.strings(cfg.get("approximately"), ("trends", "approximately"), "trends.approximately")
-    words = lambda ws: "|".join(r"\s+".join(re.escape(t) for t in w.split()) for w in ws)
+
+    def words(ws: list[str]) -> str:  # an alternation of phrases, any white space between their words
+        return "|".join(r"\s+".join(re.escape(t) for t in w.split()) for w in ws)
+
     subject = f"(?:{words(subjects)})" if subjects else r"(?!x)x"
     lead = rf"(?:(?:{words(approx)})\s+)?" if approx else ""
 
@@ -835,10 +839,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 
 def _count(text: str) -> int | None:
     """A count written in figures ("1,730"), or None for a year or anything else."""
-    if _YEAR.fullmatch(text):
-        return None
-    digits = text.replace(",", "")
-    return int(digits) if digits.isdigit() else None
+    return None if _YEAR.fullmatch(text) else number_value(text)
 
 
 def _trend_matches(cb: Codebook, text: str) -> list[tuple[int, int, int, str]]:

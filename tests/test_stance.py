@@ -228,12 +228,6 @@ def test_trends_ignore_years_equal_counts_and_the_security_forces_operations():
     ("The army said the militants are still capable of mounting complex attacks.", "resurgent"),
     # `subject: drop`: the coalition carrying on says nothing of the group's strength
     ("U.S. forces will continue to carry out operations against the group with their partners.", "none"),
-])
-def test_a_cue_said_of_an_opponent_counts_for_the_other_side(text, label):
-    assert one(text)["stance"] == label, one(text)["evidence"]
-
-
-@pytest.mark.parametrize("text, label", [
     # one side's fact conceded to claim the other
     ("Losing ground in Raqqa is not the same as being defeated, the commander said.", "resurgent"),
     ("They lost their cities, but they did not lose their networks.", "resurgent"),
@@ -261,7 +255,7 @@ def test_a_cue_said_of_an_opponent_counts_for_the_other_side(text, label):
     ("Thousands of children are being raised in the camp under ISIS ideology.", "resurgent"),
     ("Most of the arrests of ISIS suspects came from information provided by residents.", "contained"),
 ])
-def test_concessions_ground_and_counts(text, label):
+def test_opponents_concessions_ground_and_counts(text, label):
     assert one(text)["stance"] == label, one(text)["evidence"]
 
 
