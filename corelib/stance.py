@@ -1161,6 +1161,15 @@ def _text_getter(parsed):
 _SENTENCE_BASE = ["doc_id", "sent_id", "start", "end", "role", "sentence"]
 
 
+def _score_sentence(cb: Codebook, dm: _DocMatches, spans: list[tuple[int, int]], k: int) \
+        -> tuple[bool, _SpanScore, str, float]:
+    """The rules on sentence k of an article: anchored, its span score, label and confidence."""
+    s, e = spans[k]
+    anchored = _anchored(cb, dm, spans, k, s, e)
+    sc = _score_span(cb, dm, s, e, anchored)
+    return (anchored, sc) + _decide(cb, sc.scores, sc.hedged)
+
+
 def _rule_sentences(cb: Codebook, parsed) -> pd.DataFrame:
     """Rule scores for every sentence."""
     sents = _sentence_roles(parsed)
@@ -1177,9 +1186,7 @@ def _rule_sentences(cb: Codebook, parsed) -> pd.DataFrame:
         spans = list(zip(all_starts[lo:hi], all_ends[lo:hi]))
         sides = 0
         for k, (s, e) in enumerate(spans):
-            anchored = _anchored(cb, dm, spans, k, s, e)
-            sc = _score_span(cb, dm, s, e, anchored)
-            label, conf = _decide(cb, sc.scores, sc.hedged)
+            anchored, sc, label, conf = _score_sentence(cb, dm, spans, k)
             sides += label != cb.neutral
             for name, value in (("doc_id", doc_id), ("sent_id", sent_ids[lo + k]), ("start", s), ("end", e),
                                 ("role", roles[lo + k]), ("sentence", texts[lo + k]), ("stance", label),
@@ -1956,8 +1963,7 @@ def _quiet_articles(cb: Codebook, spans_of: dict, text_of, doc_ids: set) -> set:
             trend_starts = [t[0] for t in dm.trends]
             for k, (s, e) in enumerate(spans):
                 if _any_in(dm.main_starts, s, e) or _any_in(trend_starts, s, e):  # a sentence with no match is neutral
-                    sc = _score_span(cb, dm, s, e, _anchored(cb, dm, spans, k, s, e))
-                    found += _decide(cb, sc.scores, sc.hedged)[0] != cb.neutral
+                    found += _score_sentence(cb, dm, spans, k)[2] != cb.neutral
                     if found >= need:
                         break
         if found < need:
