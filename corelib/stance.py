@@ -1867,9 +1867,11 @@ def tag_sentences(parsed, target: str | Path | Codebook = DEFAULT_TARGET, method
     score_<label>, anchored, hedged, reported, evidence (cue words with offsets), evidence_text, method."""
     cb = load_codebook(target)
     df = _rule_sentences(cb, parsed)
-    sides = df.loc[df["stance"] != cb.neutral, "doc_id"].value_counts()
+    silent = None
     need = cb.decision["model_min_side_sentences"]
-    silent = (df["doc_id"].map(sides).fillna(0) < need).to_numpy()
+    if method == "combined" and need > 0:  # as in tag_quotes: only the combination reads it
+        sides = df.loc[df["stance"] != cb.neutral, "doc_id"].value_counts()
+        silent = (df["doc_id"].map(sides).fillna(0) < need).to_numpy()
     # the learned combination is trained on quotations; on sentences it lowered article macro-F1 under
     # leave_one_set_out until the written_2 sentences trained the model (README "Stance")
     return _finish(_apply_method(cb, df, df["sentence"].tolist(), method, fitted, silent))
@@ -1952,7 +1954,7 @@ def _quiet_articles(cb: Codebook, spans_of: dict, text_of, doc_ids: set) -> set:
     decision.model_min_side_sentences (the model gives their units no side)."""
     need = cb.decision["model_min_side_sentences"]
     quiet = set()
-    for doc_id in sorted(doc_ids, key=str):
+    for doc_id in doc_ids:
         spans, found = spans_of.get(doc_id, []), 0
         if spans:
             dm = _match_doc(cb, text_of(doc_id))
